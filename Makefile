@@ -1,0 +1,46 @@
+# One target per job; each calls a script in scripts/, where the work is. `make` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.PHONY: help install generate check-generated lint unit contract test mock contract-live compat docs bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## Install the Python venv and the pinned Node tools (idempotent)
+	@scripts/install
+
+generate: install ## Regenerate generated_client/ from the spec
+	@scripts/generate
+
+check-generated: install ## Fail if generated_client/ is out of date with the spec
+	@scripts/check-generated
+
+lint: install ## Lint the spec (validator, Spectral), the code (ruff, mypy --strict) and the scripts
+	@scripts/lint
+
+unit: install ## Unit and integration tests, without the long mock contract run
+	@scripts/unit
+
+contract: install ## Fuzz the spec's Prism mock with schemathesis; summary and JUnit in reports/
+	@scripts/contract
+
+test: install ## Everything: lint, drift gate, unit tests, the mock contract run
+	@scripts/test
+
+mock: install ## Serve the spec with Prism until Ctrl-C (prints its URL)
+	@scripts/mock -- bash -c 'echo "Prism serves the spec at $$MOCK_BASE_URL (Ctrl-C stops it)"; while :; do sleep 3600; done'
+
+contract-live: install ## Check the live API (or HIDREAM_API_BASE_URL) against the spec; see README
+	@scripts/contract-live
+
+compat: install ## Classify the spec change since BASE (default: merge base with main) as breaking or not
+	@scripts/compat $(BASE)
+
+docs: install ## Render the spec to a self-contained HTML reference in build/docs/
+	@scripts/docs
+
+bench: install ## Benchmarks: the client and the contract run against their baselines; writes BENCHMARKS.md
+	@scripts/bench
+
+clean: ## Remove reports/, build/ and caches (keeps .venv and node_modules)
+	@rm -rf reports build .pytest_cache .mypy_cache .ruff_cache .coverage

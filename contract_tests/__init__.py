@@ -1,0 +1,1 @@
+"""Contract suite: the spec against the Prism mock (and, in live mode, against a real service)."""

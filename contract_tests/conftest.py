@@ -1,0 +1,31 @@
+"""Fixtures shared by the contract suite: the Prism mock and the run statistics."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from types import FrameType
+
+import pytest
+
+from contract_tests.mock_server import running_mock
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# A TERM (CI cancelling a job) must unwind the fixtures like Ctrl-C does, so servers are stopped.
+signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+@pytest.fixture(scope="session")
+def mock_base_url() -> Iterator[str]:
+    """The Prism mock of the real spec: MOCK_BASE_URL if the caller runs one, else our own."""
+    external = os.environ.get("MOCK_BASE_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    with running_mock() as url:
+        yield url

@@ -1,0 +1,76 @@
+"""The contract run: schemathesis fuzzes the spec's Prism mock with positive and negative data.
+
+Every answer is checked against the spec (status, content type, headers, body schema) and against
+the data-acceptance checks; Prism's two known quirks are handled by contract_tests/mock_checks.py.
+The settings live in contract_tests/schemathesis.toml; CONTRACT_SEED and CONTRACT_MAX_EXAMPLES
+override the seed and the fuzzing budget.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+
+from contract_tests.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
+from contract_tests.paths import REPORTS, ROOT, SPEC
+from contract_tests.run_stats import RunStats, min_requests, write_summary
+
+pytestmark = [pytest.mark.contract, pytest.mark.prism]
+
+
+def _load_config() -> SchemathesisConfig:
+    config = SchemathesisConfig.from_path(ROOT / "contract_tests" / "schemathesis.toml")
+    project = config.projects.default
+    if seed := os.environ.get("CONTRACT_SEED"):
+        project.seed = int(seed)
+    if max_examples := os.environ.get("CONTRACT_MAX_EXAMPLES"):
+        project.generation.update(max_examples=int(max_examples))
+    return config
+
+
+schema = schemathesis.openapi.from_path(SPEC, config=_load_config())
+STATS = RunStats()
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:  # keep-alive: the run is thousands of requests
+        yield session
+
+
+@pytest.fixture(scope="module", autouse=True)
+def contract_summary(mock_base_url: str) -> Iterator[None]:
+    yield
+    floor = min_requests()
+    outcome = "passed" if STATS.requests >= floor else f"too few requests (< {floor})"
+    seed = schema.config.seed
+    write_summary(
+        REPORTS / "contract-summary.md",
+        STATS.markdown(title="Mock contract run", seed=seed, base_url=mock_base_url, outcome=outcome),
+    )
+
+
+@schema.parametrize()
+def test_mock_conforms_to_spec(case: Any, mock_base_url: str, http: requests.Session) -> None:
+    response = case.call(base_url=mock_base_url, session=http)
+    STATS.record(
+        phase=case.meta.phase.name.value,
+        mode=case.meta.generation.mode.value,
+        method=case.method,
+        status=response.status_code,
+    )
+    case.validate_response(response, excluded_checks=MOCK_EXCLUDED_CHECKS, additional_checks=MOCK_CHECKS)
+
+
+def test_run_sent_enough_requests() -> None:
+    """Runs after the parametrized test (file order): a run that sent too little proves little."""
+    assert STATS.requests >= min_requests(), (
+        f"the contract run sent {STATS.requests} requests; at least {min_requests()} are required "
+        "(raise max-examples in contract_tests/schemathesis.toml)"
+    )

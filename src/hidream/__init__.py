@@ -1,0 +1,1 @@
+"""HiDream client (see README)."""
