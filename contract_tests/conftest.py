@@ -29,3 +29,8 @@ def mock_base_url() -> Iterator[str]:
         return
     with running_mock() as url:
         yield url
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -3,13 +3,14 @@
 Every answer is checked against the spec (status, content type, headers, body schema) and against
 the data-acceptance checks; Prism's two known quirks are handled by contract_tests/mock_checks.py.
 The settings live in contract_tests/schemathesis.toml; CONTRACT_SEED and CONTRACT_MAX_EXAMPLES
-override the seed and the fuzzing budget.
+override the seed and the fuzzing budget, CONTRACT_REPORT_DIR where the summary goes.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ def contract_summary(mock_base_url: str) -> Iterator[None]:
     outcome = "passed" if STATS.requests >= floor else f"too few requests (< {floor})"
     seed = schema.config.seed
     write_summary(
-        REPORTS / "contract-summary.md",
+        Path(os.environ.get("CONTRACT_REPORT_DIR", REPORTS)) / "contract-summary.md",
         STATS.markdown(title="Mock contract run", seed=seed, base_url=mock_base_url, outcome=outcome),
     )
 
