@@ -1,0 +1,343 @@
+"""A local stand-in for the HiDream upscale endpoint: the documented behaviour, plus drift modes.
+
+It serves `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the provider's page
+(shared/reference/image_upscaler_submit.zh.txt) describes it:
+
+- `Authorization: Bearer <token>` is checked first; a missing or other token gets 401 with
+  `WWW-Authenticate: Bearer` and an error envelope.
+- The body must be a JSON object: `image` a non-empty string that is an http(s) URL of an image
+  (the real service fetches it; the stand-in cannot reach the internet, so it "fetches" any URL
+  whose path ends in .png/.jpg/.jpeg/.webp) or base64 that decodes to a PNG, JPEG or WebP;
+  `upsale_ratio` an integer 2 or 4; `version`, if sent, "v1"; `notify_url` and `request_id`,
+  if sent, strings. Unknown fields and unsupported `X-accept-language` values are ignored
+  (the documentation is silent about them).
+- Every answer is the `code`/`message`/`request_id`/`result` envelope: code 0 with
+  `result{task_id, sub_task_ids}` on acceptance, a non-zero code on rejection, sent with HTTP 200
+  as the provider's own sample implies.
+- Other methods on the path get 405 with `Allow: POST`; other paths 404.
+
+A mode switches one behaviour. `MODES` lists them with what they change; the contract check's
+tests (tests/test_contract_live.py) say which must pass and which must be reported as drift.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "/api-pub/gw/v3"
+OPERATION_PATH = "/image/image_upscaler/async"
+DEFAULT_TOKEN = "standin-token"
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+# Error codes of the stand-in's own choosing: the provider publishes none.
+CODE_INVALID_PARAMETER = 1001
+CODE_UNAUTHORIZED = 401
+CODE_NOT_FOUND = 404
+CODE_METHOD_NOT_ALLOWED = 405
+CODE_INTERNAL = 500
+
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+IMAGE_URL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+@dataclass(frozen=True)
+class Mode:
+    kind: str  # "faithful", "harmless" (the spec still holds), "drift" (it does not), "outage"
+    description: str
+
+
+MODES: dict[str, Mode] = {
+    "faithful": Mode("faithful", "behaves as the documentation says"),
+    # Variations the spec allows: a correct check passes them.
+    "reject-400": Mode("harmless", "rejections are sent as HTTP 400 (still an error envelope)"),
+    "auth-envelope": Mode("harmless", "a refused token is answered HTTP 200 with code 401"),
+    "extra-result-field": Mode("harmless", "an undocumented field in `result` and in the envelope"),
+    "json-charset": Mode("harmless", "Content-Type: application/json; charset=utf-8"),
+    "strict-language": Mode("harmless", "an unsupported X-accept-language value is rejected"),
+    "strict-fields": Mode("harmless", "unknown body fields are rejected"),
+    "flaky-429": Mode("harmless", "every other request is answered 429 with Retry-After: 0"),
+    # Drift: the service no longer matches the spec.
+    "rename-task-id": Mode("drift", "`result.task_id` is sent as `result.taskId`"),
+    "retype-sub-task-ids": Mode("drift", "`result.sub_task_ids` is a string, not a list"),
+    "retype-code": Mode("drift", '`code` is the string "0" on success'),
+    "missing-request-id": Mode("drift", "the success envelope has no `request_id`"),
+    "missing-result": Mode("drift", "the success envelope has no `result`"),
+    "error-code-string": Mode("drift", "rejections carry `code` as a string"),
+    "refuse-ratio-4": Mode("drift", "`upsale_ratio` 4 is refused (the spec allows 2 and 4)"),
+    "refuse-base64": Mode("drift", "a base64 `image` is refused (only URLs are accepted)"),
+    "accept-any-ratio": Mode("drift", "any positive `upsale_ratio` is accepted (the spec allows 2|4)"),
+    "accept-any-version": Mode("drift", "any `version` string is accepted (the spec allows v1)"),
+    "optional-ratio": Mode("drift", "a missing `upsale_ratio` is accepted as 2 (the spec requires it)"),
+    "ignore-auth": Mode("drift", "the token is not checked at all"),
+    "ignore-bad-token": Mode("drift", "any bearer token is accepted (a missing one is still refused)"),
+    "wrong-content-type": Mode("drift", "answers are labelled text/plain"),
+    "new-required-field": Mode(
+        "drift", "a new required body field `model` (requests without it are refused)"
+    ),
+    "status-201": Mode("drift", "an accepted task is answered with HTTP 201"),
+    "rejection-500": Mode("drift", "invalid bodies crash the service: HTTP 500"),
+    # The service cannot be checked at all.
+    "unavailable": Mode("outage", "every request is answered 503"),
+    "throttled": Mode("outage", "every request is answered 429"),
+}
+
+MESSAGES = {
+    "en": {
+        "ok": "Success",
+        "auth": "Unauthorized: missing or invalid token",
+        "json": "The body must be a JSON object",
+        "not_found": "Not found",
+        "method": "Method not allowed",
+        "internal": "Internal error",
+        "throttled": "Too many requests",
+        "unavailable": "Service unavailable",
+    },
+    "zh": {
+        "ok": "成功",
+        "auth": "未授权:缺少或无效的 Token",
+        "json": "请求体必须是 JSON 对象",
+        "not_found": "未找到",
+        "method": "不支持的请求方式",
+        "internal": "内部错误",
+        "throttled": "请求过于频繁",
+        "unavailable": "服务不可用",
+    },
+}
+
+
+class StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+    def __init__(self, mode: str, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(MODES)}")
+        if not token:
+            raise ValueError("the stand-in needs a non-empty token")
+        super().__init__((host, port), _Handler)
+        self.mode = mode
+        self._token = token
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.accepted_tasks = 0
+
+    def __repr__(self) -> str:  # never show the token
+        return f"StandInServer(mode={self.mode!r}, port={self.server_address[1]})"
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}{PREFIX}"
+
+    def token_matches(self, authorization: str | None) -> bool:
+        return authorization == f"Bearer {self._token}"
+
+    def count_request(self) -> int:
+        with self._lock:
+            self.requests += 1
+            return self.requests
+
+    def count_task(self) -> None:
+        with self._lock:
+            self.accepted_tasks += 1
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: StandInServer
+    protocol_version = "HTTP/1.1"
+    server_version = "HiDreamStandIn/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: requests carry the token in a header, and test output stays readable."""
+
+    # --- HTTP methods ---------------------------------------------------------------------
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_OPTIONS(self) -> None:
+        self._handle("OPTIONS")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    # --- behaviour ------------------------------------------------------------------------
+    def _handle(self, method: str) -> None:
+        number = self.server.count_request()
+        raw = self._read_body()
+        mode = self.server.mode
+        lang = self.headers.get("X-accept-language")
+        texts = MESSAGES["en" if lang == "en" else "zh"]
+        path = urlsplit(self.path).path
+        if mode == "unavailable":
+            self._send(503, self._error(CODE_INTERNAL, texts["unavailable"]))
+            return
+        if mode == "throttled" or (mode == "flaky-429" and number % 2 == 1):
+            self._send(429, self._error(429, texts["throttled"]), extra={"Retry-After": "0"})
+            return
+        if path != PREFIX + OPERATION_PATH:
+            self._send(404, self._error(CODE_NOT_FOUND, texts["not_found"]))
+            return
+        if method != "POST":
+            self._send(405, self._error(CODE_METHOD_NOT_ALLOWED, texts["method"]), extra={"Allow": "POST"})
+            return
+        if not self._authorized():
+            status = 200 if mode == "auth-envelope" else 401
+            self._send(
+                status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra={"WWW-Authenticate": "Bearer"}
+            )
+            return
+        if mode == "strict-language" and lang is not None and lang not in MESSAGES:
+            self._reject(f"X-accept-language: unsupported value {lang!r}")
+            return
+        try:
+            body = json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            self._reject(texts["json"])
+            return
+        problems = _validate(body, mode)
+        if problems:
+            self._reject("; ".join(problems))
+            return
+        self.server.count_task()
+        self._send(201 if mode == "status-201" else 200, self._success(body))
+
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization")
+        if self.server.mode == "ignore-auth":
+            return True
+        if self.server.mode == "ignore-bad-token":
+            return header is not None and header.startswith("Bearer ") and len(header) > len("Bearer ")
+        return self.server.token_matches(header)
+
+    def _read_body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(min(max(length, 0), MAX_BODY_BYTES)) if length > 0 else b""
+
+    def _reject(self, message: str) -> None:
+        mode = self.server.mode
+        status = {"reject-400": 400, "rejection-500": 500}.get(mode, 200)
+        envelope = self._error(CODE_INVALID_PARAMETER, message)
+        if mode == "error-code-string":
+            envelope["code"] = str(envelope["code"])
+        self._send(status, envelope)
+
+    def _error(self, code: int, message: str) -> dict[str, Any]:
+        return {"code": code, "message": message, "request_id": str(uuid.uuid4())}
+
+    def _success(self, body: dict[str, Any]) -> dict[str, Any]:
+        mode = self.server.mode
+        result: dict[str, Any] = {"sub_task_ids": [str(uuid.uuid4())], "task_id": str(uuid.uuid4())}
+        envelope: dict[str, Any] = {
+            "code": 0,
+            "message": MESSAGES["en" if self.headers.get("X-accept-language") == "en" else "zh"]["ok"],
+            "request_id": body.get("request_id") or str(uuid.uuid4()),
+            "result": result,
+        }
+        if mode == "rename-task-id":
+            result["taskId"] = result.pop("task_id")
+        elif mode == "retype-sub-task-ids":
+            result["sub_task_ids"] = result["sub_task_ids"][0]
+        elif mode == "retype-code":
+            envelope["code"] = "0"
+        elif mode == "missing-request-id":
+            del envelope["request_id"]
+        elif mode == "missing-result":
+            del envelope["result"]
+        elif mode == "extra-result-field":
+            result["estimated_seconds"] = 30
+            envelope["trace_id"] = str(uuid.uuid4())
+        return envelope
+
+    def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        content_type = {"wrong-content-type": "text/plain", "json-charset": "application/json; charset=utf-8"}
+        self.send_response(status)
+        self.send_header("Content-Type", content_type.get(self.server.mode, "application/json"))
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+def _validate(body: dict[str, Any], mode: str) -> list[str]:
+    """What is wrong with the body, as the documented service would see it (plus the mode's drift)."""
+    problems: list[str] = []
+    image = body.get("image")
+    if "image" not in body:
+        problems.append("image: required")
+    elif not isinstance(image, str) or not image:
+        problems.append("image: must be a non-empty string")
+    else:
+        problems += _image_problems(image, refuse_base64=mode == "refuse-base64")
+    if "upsale_ratio" not in body:
+        if mode != "optional-ratio":
+            problems.append("upsale_ratio: required")
+    else:
+        ratio = body["upsale_ratio"]
+        allowed = {2} if mode == "refuse-ratio-4" else {2, 4}
+        if not isinstance(ratio, int) or isinstance(ratio, bool):
+            problems.append("upsale_ratio: must be an integer")
+        elif mode == "accept-any-ratio":
+            if ratio < 1:
+                problems.append("upsale_ratio: must be positive")
+        elif ratio not in allowed:
+            problems.append(f"upsale_ratio: must be one of {sorted(allowed)}")
+    if "version" in body:
+        version = body["version"]
+        if not isinstance(version, str):
+            problems.append("version: must be a string")
+        elif version != "v1" and mode != "accept-any-version":
+            problems.append('version: must be "v1"')
+    for name in ("notify_url", "request_id"):
+        if name in body and not isinstance(body[name], str):
+            problems.append(f"{name}: must be a string")
+    if mode == "new-required-field" and not isinstance(body.get("model"), str):
+        problems.append("model: required")
+    if mode == "strict-fields":
+        known = {"image", "upsale_ratio", "version", "notify_url", "request_id"}
+        problems += [f"{name}: unknown field" for name in sorted(set(body) - known)]
+    return problems
+
+
+def _image_problems(image: str, *, refuse_base64: bool) -> list[str]:
+    if image.startswith(("http://", "https://")):
+        parts = urlsplit(image)
+        if not parts.hostname or not parts.path.lower().endswith(IMAGE_URL_SUFFIXES):
+            return ["image: the URL could not be fetched as an image"]
+        return []
+    if refuse_base64:
+        return ["image: must be a URL"]
+    try:
+        data = base64.b64decode(image, validate=True)
+    except (binascii.Error, ValueError):
+        return ["image: neither a URL nor base64"]
+    if not (data.startswith(IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")):
+        return ["image: the base64 value is not a PNG, JPEG or WebP image"]
+    return []

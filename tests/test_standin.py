@@ -1,0 +1,211 @@
+"""The stand-in behaves as the provider's documentation says, and each mode changes what it claims."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from contract_tests.paths import ROOT
+from contract_tests.standin import MODES, OPERATION_PATH, StandIn, running_standin
+
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PNG_2X2 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEklEQVR42mP4z8DAAMIM/4EAAB/uBfvxq7p3AAAAAElFTkSuQmCC"
+)
+SAMPLE_URL = "https://storage.hidreamai.com/image/p_ec2e8446-3a94-11ef-8f5b-6a40833e9843.png"
+TIMEOUT = 5.0
+
+
+@pytest.fixture
+def faithful() -> Iterator[StandIn]:
+    with running_standin("faithful", token=TOKEN) as standin:
+        yield standin
+
+
+def _post(standin: StandIn, body: Any, headers: dict[str, str] | None = None) -> requests.Response:
+    return requests.post(
+        standin.base_url + OPERATION_PATH, json=body, headers={**AUTH, **(headers or {})}, timeout=TIMEOUT
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"image": SAMPLE_URL, "upsale_ratio": 2, "version": "v1"},
+        {"image": PNG_2X2, "upsale_ratio": 4},
+        {"image": SAMPLE_URL, "upsale_ratio": 2, "notify_url": "https://example.com/cb", "request_id": "r1"},
+        {"image": SAMPLE_URL, "upsale_ratio": 2, "unknown_field": True},
+    ],
+)
+def test_documented_requests_are_accepted_as_tasks(faithful: StandIn, body: dict[str, Any]) -> None:
+    response = _post(faithful, body)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    envelope = response.json()
+    assert envelope["code"] == 0
+    assert isinstance(envelope["request_id"], str)
+    assert isinstance(envelope["result"]["task_id"], str)
+    assert isinstance(envelope["result"]["sub_task_ids"], list)
+    assert faithful.accepted_tasks == 1
+    assert faithful.requests == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"upsale_ratio": 2}, "image"),
+        ({"image": "", "upsale_ratio": 2}, "image"),
+        ({"image": "not an image", "upsale_ratio": 2}, "image"),
+        ({"image": "aGVsbG8=", "upsale_ratio": 2}, "image"),  # base64 of "hello": not an image
+        ({"image": "https://example.com/page.html", "upsale_ratio": 2}, "image"),
+        ({"image": SAMPLE_URL}, "upsale_ratio"),
+        ({"image": SAMPLE_URL, "upsale_ratio": 3}, "upsale_ratio"),
+        ({"image": SAMPLE_URL, "upsale_ratio": True}, "upsale_ratio"),
+        ({"image": SAMPLE_URL, "upsale_ratio": "2"}, "upsale_ratio"),
+        ({"image": SAMPLE_URL, "upsale_ratio": 2, "version": "v2"}, "version"),
+        ({"image": SAMPLE_URL, "upsale_ratio": 2, "notify_url": 5}, "notify_url"),
+        ({"image": SAMPLE_URL, "upsale_ratio": 2, "request_id": []}, "request_id"),
+        ([SAMPLE_URL], "JSON"),
+    ],
+)
+def test_invalid_bodies_are_rejected_in_the_envelope(faithful: StandIn, body: Any, named: str) -> None:
+    response = _post(faithful, body, headers={"X-accept-language": "en"})
+    assert response.status_code == 200  # the provider's sample: HTTP 200, then `code`
+    envelope = response.json()
+    assert envelope["code"] != 0
+    assert named in envelope["message"]
+    assert "result" not in envelope
+    assert faithful.accepted_tasks == 0
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer other-token", f"Basic {TOKEN}", "Bearer "])
+def test_a_missing_or_other_token_is_refused_with_401(faithful: StandIn, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = requests.post(
+        faithful.base_url + OPERATION_PATH,
+        json={"image": SAMPLE_URL, "upsale_ratio": 2},
+        headers=headers,
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["code"] == 401
+    assert faithful.accepted_tasks == 0
+
+
+def test_other_methods_and_paths(faithful: StandIn) -> None:
+    get = requests.get(faithful.base_url + OPERATION_PATH, headers=AUTH, timeout=TIMEOUT)
+    assert (get.status_code, get.headers["Allow"]) == (405, "POST")
+    missing = requests.post(faithful.base_url + "/image/other", json={}, headers=AUTH, timeout=TIMEOUT)
+    assert missing.status_code == 404
+
+
+def test_messages_follow_the_language_header(faithful: StandIn) -> None:
+    zh = _post(faithful, {}).json()["message"]
+    en = _post(faithful, {}, headers={"X-accept-language": "en"}).json()["message"]
+    assert "required" in en
+    assert zh != en or "required" in zh  # field names stay English; the framing differs by language
+    assert _post(faithful, {"image": SAMPLE_URL, "upsale_ratio": 2}).json()["message"] == "成功"
+
+
+@pytest.mark.parametrize(
+    ("mode", "body", "expect"),
+    [
+        (
+            "rename-task-id",
+            {"image": SAMPLE_URL, "upsale_ratio": 2},
+            lambda r: "taskId" in r.json()["result"],
+        ),
+        ("retype-code", {"image": SAMPLE_URL, "upsale_ratio": 2}, lambda r: r.json()["code"] == "0"),
+        (
+            "missing-request-id",
+            {"image": SAMPLE_URL, "upsale_ratio": 2},
+            lambda r: "request_id" not in r.json(),
+        ),
+        ("refuse-ratio-4", {"image": PNG_2X2, "upsale_ratio": 4}, lambda r: r.json()["code"] != 0),
+        ("refuse-base64", {"image": PNG_2X2, "upsale_ratio": 2}, lambda r: r.json()["code"] != 0),
+        ("accept-any-ratio", {"image": SAMPLE_URL, "upsale_ratio": 3}, lambda r: r.json()["code"] == 0),
+        (
+            "accept-any-version",
+            {"image": SAMPLE_URL, "upsale_ratio": 2, "version": "v9"},
+            lambda r: r.json()["code"] == 0,
+        ),
+        ("optional-ratio", {"image": SAMPLE_URL}, lambda r: r.json()["code"] == 0),
+        ("reject-400", {"image": SAMPLE_URL, "upsale_ratio": 3}, lambda r: r.status_code == 400),
+        ("rejection-500", {"image": SAMPLE_URL, "upsale_ratio": 3}, lambda r: r.status_code == 500),
+        ("status-201", {"image": SAMPLE_URL, "upsale_ratio": 2}, lambda r: r.status_code == 201),
+        ("wrong-content-type", {}, lambda r: r.headers["Content-Type"] == "text/plain"),
+        (
+            "new-required-field",
+            {"image": SAMPLE_URL, "upsale_ratio": 2},
+            lambda r: "model" in r.json()["message"],
+        ),
+        ("strict-fields", {"image": SAMPLE_URL, "upsale_ratio": 2, "x": 1}, lambda r: r.json()["code"] != 0),
+        ("unavailable", {"image": SAMPLE_URL, "upsale_ratio": 2}, lambda r: r.status_code == 503),
+    ],
+)
+def test_modes_change_what_they_say(mode: str, body: Any, expect: Any) -> None:
+    with running_standin(mode, token=TOKEN) as standin:
+        assert expect(_post(standin, body))
+
+
+@pytest.mark.parametrize("mode", ["ignore-auth", "ignore-bad-token"])
+def test_auth_drift_modes_accept_another_token(mode: str) -> None:
+    with running_standin(mode, token=TOKEN) as standin:
+        response = _post(standin, {"image": SAMPLE_URL, "upsale_ratio": 2}, {"Authorization": "Bearer nope"})
+        assert response.json()["code"] == 0
+        assert standin.accepted_tasks == 1
+
+
+def test_unknown_mode_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown stand-in mode 'nope'"), running_standin("nope"):
+        pass
+
+
+def test_every_mode_has_a_kind_and_a_description() -> None:
+    assert {mode.kind for mode in MODES.values()} == {"faithful", "harmless", "drift", "outage"}
+    assert all(mode.description for mode in MODES.values())
+
+
+def test_command_prints_its_base_url_and_stops_when_stdin_closes() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "contract_tests.standin",
+            "--mode",
+            "faithful",
+            "--port",
+            "0",
+            "--until-stdin-closes",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        assert base_url.endswith("/api-pub/gw/v3")
+        answer = requests.post(base_url + OPERATION_PATH, json={}, timeout=TIMEOUT)
+        assert answer.status_code == 401
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if proc.stderr is not None:
+            stderr = proc.stderr.read()
+            proc.stderr.close()
+    assert proc.returncode == 0
+    assert "1 requests, 0 accepted tasks" in stderr
