@@ -1,1 +1,54 @@
-"""HiDream client (see README)."""
+"""A client for the HiDream AI image API that people want to use (hand-written; wraps `hidream_api_client`).
+
+    from hidream import HiDream
+    client = HiDream()  # token from HIDREAM_API_TOKEN
+    task = client.upscale.submit(image="photo.png", upsale_ratio=4)
+    print(task.task_id, task.sub_task_ids, task.request_id)
+
+See the README's "The client" section for errors, retries, timeouts, logging and the CLI.
+"""
+
+from httpx import Timeout
+
+from hidream._client import AsyncHiDream, HiDream
+from hidream._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NOT_GIVEN, Endpoint
+from hidream._images import MAX_IMAGE_BYTES
+from hidream._retry import RetryPolicy
+from hidream._upscale import UpscaleTask
+from hidream._version import __version__
+from hidream.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    HiDreamError,
+    InvalidInputError,
+    MalformedResponseError,
+    MalformedServerError,
+    RateLimitError,
+    RejectedRequestError,
+    ServerError,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "MAX_IMAGE_BYTES",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APITimeoutError",
+    "AsyncHiDream",
+    "AuthenticationError",
+    "Endpoint",
+    "HiDream",
+    "HiDreamError",
+    "InvalidInputError",
+    "MalformedResponseError",
+    "MalformedServerError",
+    "RateLimitError",
+    "RejectedRequestError",
+    "RetryPolicy",
+    "ServerError",
+    "Timeout",
+    "UpscaleTask",
+    "__version__",
+]

@@ -1,0 +1,185 @@
+"""`HiDream` and `AsyncHiDream`: configuration, one connection pool each, and the resources on top."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from hidream import _validation as check
+from hidream._core import (
+    DEFAULT_BASE_URL,
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    AsyncCore,
+    Endpoint,
+    NotGiven,
+    Secret,
+    SyncCore,
+    TimeoutArg,
+    shared_ssl_context,
+)
+from hidream._retry import RetryPolicy
+from hidream._upscale import AsyncUpscale, Upscale
+from hidream._version import __version__
+from hidream.errors import AuthenticationError, InvalidInputError
+
+E = TypeVar("E")
+TOKEN_ENV = "HIDREAM_API_TOKEN"  # noqa: S105 - the variable's name, not a token
+BASE_URL_ENV = "HIDREAM_API_BASE_URL"
+USER_AGENT = f"hidream-python/{__version__}"
+
+
+def _settings(
+    token: str | None,
+    base_url: str | None,
+    timeout: TimeoutArg,
+    retry: RetryPolicy | None,
+    language: str | None,
+    default_headers: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    token = token if token is not None else os.environ.get(TOKEN_ENV)
+    if not token or not token.strip():
+        raise AuthenticationError(f"no API token: pass token=... or set {TOKEN_ENV}")
+    url = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    url = check.http_url("base_url", url).rstrip("/")
+    if isinstance(timeout, bool) or not (timeout is None or isinstance(timeout, httpx.Timeout | int | float)):
+        raise InvalidInputError("timeout", f"must be seconds, an httpx.Timeout or None, not {timeout!r}")
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise InvalidInputError("retry", f"must be a hidream.RetryPolicy, not {type(retry).__name__}")
+    if language is not None:
+        check.header_text("language", language)  # the values themselves are checked per call
+    headers = {"User-Agent": USER_AGENT}
+    for name, value in (default_headers or {}).items():
+        if name.lower() == "authorization":
+            raise InvalidInputError("default_headers", "must not set Authorization; pass token= instead")
+        headers[check.header_text("default_headers", name)] = check.header_text(
+            f"default_headers[{name!r}]", value
+        )
+    return {
+        "base_url": url,
+        "token": Secret(token.strip()),
+        "timeout": timeout,
+        "retry": retry or RetryPolicy(),
+        "headers": headers,
+    }
+
+
+def _describe(cls: type, core: SyncCore | AsyncCore) -> str:
+    settings = f"base_url={core.base_url!r}, token='***', timeout={core.timeout!r}, retry={core.retry!r}"
+    return f"{cls.__name__}({settings})"
+
+
+class HiDream:
+    """Synchronous HiDream client; one connection pool, safe to share between threads.
+
+    Args:
+        token: the API token; default: the HIDREAM_API_TOKEN environment variable.
+        base_url: default HIDREAM_API_BASE_URL, else https://www.hidreamai.com/api-pub/gw/v3.
+        timeout: seconds or an `httpx.Timeout` (connect/read/write/pool apart); None waits forever.
+        retry: a `RetryPolicy`; `RetryPolicy.disabled()` sends each request once.
+        language: "en" or "zh" for the service's messages (the service defaults to zh).
+        default_headers: extra headers on every request (e.g. for a staging gateway).
+        http_client: your own `httpx.Client` (proxies, transports); you close it.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutArg = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        language: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        settings = _settings(token, base_url, timeout, retry, language, default_headers)
+        owns = http_client is None
+        http = http_client if http_client is not None else httpx.Client(verify=shared_ssl_context())
+        self._core = SyncCore(http=http, owns_http=owns, **settings)
+        self.upscale = Upscale(self._core, language)
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    def call(
+        self,
+        endpoint: Endpoint[E],
+        *,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        **params: Any,
+    ) -> E:
+        """Call any generated operation of the gateway with this client's auth, timeouts, retries, errors."""
+        return self._core.call(endpoint, params, timeout=timeout, retry=retry)
+
+    def close(self) -> None:
+        """Close the connection pool (not an `http_client` you passed in)."""
+        self._core.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return _describe(type(self), self._core)
+
+
+class AsyncHiDream:
+    """Asynchronous HiDream client; one connection pool shared by concurrent calls. Arguments as `HiDream`."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutArg = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        language: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        settings = _settings(token, base_url, timeout, retry, language, default_headers)
+        owns = http_client is None
+        http = http_client if http_client is not None else httpx.AsyncClient(verify=shared_ssl_context())
+        self._core = AsyncCore(http=http, owns_http=owns, **settings)
+        self.upscale = AsyncUpscale(self._core, language)
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    async def call(
+        self,
+        endpoint: Endpoint[E],
+        *,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        **params: Any,
+    ) -> E:
+        """Call any generated operation of the gateway; see `HiDream.call`."""
+        return await self._core.call(endpoint, params, timeout=timeout, retry=retry)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (not an `http_client` you passed in)."""
+        await self._core.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return _describe(type(self), self._core)

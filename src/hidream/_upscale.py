@@ -1,0 +1,166 @@
+"""`client.upscale`: the one hand-written piece per operation — friendly arguments in, a typed task out.
+
+Envelope, errors, retries and timeouts are `_core`'s; this file only checks arguments, encodes the
+image and maps the generated success model to `UpscaleTask`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hidream_api_client.api.upscale import submit_upscale_task
+from hidream_api_client.models import (
+    AcceptLanguage,
+    ModelVersion,
+    UpsaleRatio,
+    UpscaleRequest,
+    UpscaleTaskEnvelope,
+)
+from hidream_api_client.types import UNSET
+
+from hidream import _validation as check
+from hidream._core import NOT_GIVEN, Endpoint, NotGiven, TimeoutArg
+from hidream._images import ImageInput, prepare_image
+from hidream.errors import MalformedResponseError
+
+if TYPE_CHECKING:
+    from hidream._core import AsyncCore, SyncCore
+    from hidream._retry import RetryPolicy
+
+SUBMIT = Endpoint(submit_upscale_task, UpscaleTaskEnvelope.from_dict)
+
+
+@dataclass(frozen=True)
+class UpscaleTask:
+    """An accepted upscale task (`code` 0); the upscaled image comes later, a sub-task per image."""
+
+    task_id: str
+    sub_task_ids: tuple[str, ...]
+    request_id: str
+    message: str
+    envelope: Mapping[str, Any] = field(repr=False, compare=False)
+    """The response envelope as the service sent it."""
+
+
+def submit_params(
+    *,
+    image: ImageInput,
+    upsale_ratio: object,
+    notify_url: str | None,
+    version: object,
+    request_id: str | None,
+    language: object,
+    user_id: str | None,
+) -> dict[str, Any]:
+    """The generated operation's arguments, every field checked before anything is sent."""
+    body = UpscaleRequest(
+        image=prepare_image(image),
+        upsale_ratio=check.choice("upsale_ratio", upsale_ratio, UpsaleRatio),
+        version=check.choice("version", version, ModelVersion),
+        notify_url=UNSET if notify_url is None else check.http_url("notify_url", notify_url),
+        request_id=UNSET if request_id is None else check.text("request_id", request_id),
+    )
+    return {
+        "body": body,
+        "x_accept_language": UNSET
+        if language is None
+        else check.choice("language", language, AcceptLanguage),
+        "api_user_id": UNSET if user_id is None else check.header_text("user_id", user_id),
+    }
+
+
+def to_task(envelope: UpscaleTaskEnvelope) -> UpscaleTask:
+    result = envelope.result
+    ids = result.sub_task_ids
+    if (
+        not isinstance(result.task_id, str)
+        or not isinstance(ids, list)
+        or not all(isinstance(i, str) for i in ids)
+    ):
+        raise MalformedResponseError(
+            "`code` 0 but `result` is not a task: task_id must be a string, sub_task_ids a list of strings",
+            code=0,
+            request_id=envelope.request_id,
+            http_status=200,
+        )
+    return UpscaleTask(
+        task_id=result.task_id,
+        sub_task_ids=tuple(ids),
+        request_id=envelope.request_id,
+        message=envelope.message,
+        envelope=envelope.to_dict(),
+    )
+
+
+class Upscale:
+    """Image upscaling on a synchronous client."""
+
+    def __init__(self, core: SyncCore, language: str | None) -> None:
+        self._core = core
+        self._language = language
+
+    def submit(
+        self,
+        image: ImageInput,
+        *,
+        upsale_ratio: int = 2,
+        notify_url: str | None = None,
+        version: str = "v1",
+        request_id: str | None = None,
+        language: str | None = None,
+        user_id: str | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+    ) -> UpscaleTask:
+        """Create an upscale task (a billed task once accepted) and return it.
+
+        `image`: an http(s) URL, a local path, raw bytes or base64 text (PNG, JPEG or WebP, at most
+        10 MiB). `upsale_ratio`: 2 or 4 (the provider's spelling). `language`: "en" or "zh" for the
+        service's messages. `timeout`/`retry` override the client's for this call.
+        Raises `InvalidInputError` before sending, or a `HiDreamError` subclass after.
+        """
+        params = submit_params(
+            image=image,
+            upsale_ratio=upsale_ratio,
+            notify_url=notify_url,
+            version=version,
+            request_id=request_id,
+            language=language if language is not None else self._language,
+            user_id=user_id,
+        )
+        return to_task(self._core.call(SUBMIT, params, timeout=timeout, retry=retry))
+
+
+class AsyncUpscale:
+    """Image upscaling on an asynchronous client."""
+
+    def __init__(self, core: AsyncCore, language: str | None) -> None:
+        self._core = core
+        self._language = language
+
+    async def submit(
+        self,
+        image: ImageInput,
+        *,
+        upsale_ratio: int = 2,
+        notify_url: str | None = None,
+        version: str = "v1",
+        request_id: str | None = None,
+        language: str | None = None,
+        user_id: str | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+    ) -> UpscaleTask:
+        """Create an upscale task; see `Upscale.submit`."""
+        params = submit_params(
+            image=image,
+            upsale_ratio=upsale_ratio,
+            notify_url=notify_url,
+            version=version,
+            request_id=request_id,
+            language=language if language is not None else self._language,
+            user_id=user_id,
+        )
+        return to_task(await self._core.call(SUBMIT, params, timeout=timeout, retry=retry))

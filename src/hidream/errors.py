@@ -1,0 +1,123 @@
+"""The errors the client raises: one base class, a subclass per thing a caller reacts to differently.
+
+Every error carries the envelope's `code`, `message` and `request_id` when the service sent them, and
+the HTTP status when there was a response. None of them ever holds the API token: messages that come
+from the service are redacted before they reach an error (see `_core`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class HiDreamError(Exception):
+    """Base of every error this package raises.
+
+    Attributes:
+        code: the envelope's `code` (None when there was no envelope).
+        message: what went wrong, in the service's words when it said something.
+        request_id: the envelope's `request_id` (None when the service sent none).
+        http_status: the HTTP status of the response (None when there was no response).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        details = [
+            f"{name}={value}"
+            for name, value in (
+                ("http_status", self.http_status),
+                ("code", self.code),
+                ("request_id", self.request_id),
+            )
+            if value is not None
+        ]
+        return f"{self.message} ({', '.join(details)})" if details else self.message
+
+
+class InvalidInputError(HiDreamError, ValueError):
+    """An argument was refused before anything was sent; names the field and what it accepts."""
+
+    def __init__(self, field: str, problem: str, *, allowed: Sequence[object] | None = None) -> None:
+        self.field = field
+        self.allowed = tuple(allowed) if allowed is not None else None
+        text = f"{field}: {problem}"
+        if self.allowed is not None:
+            text += f" (allowed: {', '.join(repr(value) for value in self.allowed)})"
+        super().__init__(text)
+
+
+class AuthenticationError(HiDreamError):
+    """No token, or the service refused it (HTTP 401 or 403)."""
+
+
+class RateLimitError(HiDreamError):
+    """HTTP 429: the request was not processed. `retry_after`: the server's wait in seconds, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        code: int | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, request_id=request_id, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class ServerError(HiDreamError):
+    """HTTP 5xx. The task may or may not have been created, so it is retried only on request."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        code: int | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, request_id=request_id, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class RejectedRequestError(HiDreamError):
+    """The service answered with the envelope and a non-zero `code`: it refused the request."""
+
+
+class MalformedResponseError(HiDreamError):
+    """The response is not the envelope the spec describes (not JSON, truncated, wrong shape)."""
+
+
+class MalformedServerError(ServerError, MalformedResponseError):
+    """A 5xx whose body is not the envelope, e.g. a proxy's HTML 502 page: a server error and malformed."""
+
+
+class APIConnectionError(HiDreamError):
+    """No response arrived. `request_sent` is False only when the request surely never left this machine."""
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """A timeout; `phase` is connect, read, write or pool (waiting for a free connection)."""
+
+    def __init__(self, message: str, *, phase: str, request_sent: bool) -> None:
+        super().__init__(message, request_sent=request_sent)
+        self.phase = phase
