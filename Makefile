@@ -1,7 +1,7 @@
 # One target per job; each calls a script in scripts/, where the work is. `make` lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install generate check-generated lint unit contract test mock contract-live compat docs bench clean
+.PHONY: help install generate check-generated lint unit contract test mock contract-live compat docs docs-browser bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,9 @@ compat: install ## Classify the spec change since BASE (default: merge base with
 
 docs: install ## Render the spec to a self-contained HTML reference in build/docs/
 	@scripts/docs
+
+docs-browser: install ## Render the docs in headless Chromium: check the operation view, screenshot it (not in make test)
+	@scripts/docs-browser
 
 bench: install ## Benchmarks: the client and the contract run against their baselines; writes BENCHMARKS.md
 	@scripts/bench
