@@ -1,0 +1,100 @@
+"""The TypeScript consumer (scripts/ts-consumer) breaks when the spec breaks it, and only then."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from contract_tests.paths import ROOT, SCRIPTS, SPEC
+
+Change = Callable[[dict[str, Any]], None]
+
+
+def rename_response_task_id(spec: dict[str, Any]) -> None:
+    task = spec["components"]["schemas"]["UpscaleTask"]
+    task["properties"]["taskId"] = task["properties"].pop("task_id")
+    task["required"] = ["taskId" if name == "task_id" else name for name in task["required"]]
+
+
+def rename_request_upsale_ratio(spec: dict[str, Any]) -> None:
+    body = spec["components"]["schemas"]["UpscaleRequest"]
+    body["properties"]["upscale_ratio"] = body["properties"].pop("upsale_ratio")
+    body["required"] = ["upscale_ratio" if name == "upsale_ratio" else name for name in body["required"]]
+
+
+def add_optional_response_field(spec: dict[str, Any]) -> None:
+    task = spec["components"]["schemas"]["UpscaleTask"]
+    task["properties"]["eta_seconds"] = {"type": "integer", "description": "An added, optional field."}
+
+
+def run_consumer(tmp_path: Path, change: Change) -> subprocess.CompletedProcess[str]:
+    spec = copy.deepcopy(yaml.safe_load(SPEC.read_text(encoding="utf-8")))
+    change(spec)
+    changed = tmp_path / "spec.yaml"
+    changed.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return subprocess.run(
+        [SCRIPTS / "ts-consumer", str(changed)],
+        cwd=ROOT,
+        env={**os.environ, "TS_CONSUMER_OUT": str(tmp_path / "out")},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "broken_name"),
+    [
+        pytest.param(rename_response_task_id, "task_id", id="response-task_id-renamed"),
+        pytest.param(rename_request_upsale_ratio, "upsale_ratio", id="request-upsale_ratio-renamed"),
+    ],
+)
+def test_a_breaking_spec_change_fails_the_typescript_check(
+    tmp_path: Path, change: Change, broken_name: str
+) -> None:
+    done = run_consumer(tmp_path, change)
+    assert done.returncode == 1, done.stdout + done.stderr
+    # tsc names the line of example.ts and the field that is gone.
+    assert "sdk_consumers/typescript/example.ts(" in done.stdout
+    assert f"'{broken_name}'" in done.stdout
+    assert "the TypeScript consumer does not compile" in done.stderr
+
+
+def test_a_compatible_spec_change_still_compiles(tmp_path: Path) -> None:
+    done = run_consumer(tmp_path, add_optional_response_field)
+    assert done.returncode == 0, done.stdout + done.stderr
+    types = (tmp_path / "out" / "hidream-api.d.ts").read_text(encoding="utf-8")
+    assert "eta_seconds?: number" in types  # the change did reach the generated types
+
+
+def unchanged(_spec: dict[str, Any]) -> None:
+    pass
+
+
+def test_fields_with_defaults_stay_optional_for_the_caller(tmp_path: Path) -> None:
+    done = run_consumer(tmp_path, unchanged)
+    assert done.returncode == 0, done.stdout + done.stderr
+    types = (tmp_path / "out" / "hidream-api.d.ts").read_text(encoding="utf-8")
+    assert "upsale_ratio: 2 | 4;" in types
+    assert 'version?: "v1";' in types
+    assert "request_id?: string;" in types
+
+
+def test_a_missing_spec_is_named(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [SCRIPTS / "ts-consumer", str(tmp_path / "nope.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"no OpenAPI document at {tmp_path / 'nope.yaml'}" in done.stderr
