@@ -1,0 +1,44 @@
+"""`python -m contract_tests.live`: the live contract check (what scripts/contract-live runs).
+
+Exit status: 0 the service matches the spec, 1 drift found, 2 the check could not run.
+Settings come from the environment (HIDREAM_API_TOKEN, HIDREAM_API_BASE_URL, HIDREAM_LIVE_*).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from contract_tests.live import settings
+from contract_tests.live.report import Redactor
+from contract_tests.paths import REPORTS
+
+COULD_NOT_RUN = 2
+
+
+def main() -> int:
+    redact = Redactor(os.environ.get("HIDREAM_API_TOKEN", "").strip())
+    try:
+        config = settings.load()
+    except settings.UsageError as exc:
+        print(f"==> contract-live: could not run (exit 2)\n    usage: {redact(str(exc))}", file=sys.stderr)
+        return COULD_NOT_RUN
+    try:
+        # Imported here: a usage error needs no schemathesis start-up.
+        from contract_tests.live.report import summary, write
+        from contract_tests.live.runner import LiveRun
+
+        outcome = LiveRun(config).run()
+        report_path = write(outcome, config, REPORTS, redact)
+        print(redact(summary(outcome, config, report_path.relative_to(REPORTS.parent))))
+        return outcome.exit_status
+    except Exception as exc:  # a bug of ours must not print the token, nor pass for drift
+        print(
+            f"==> contract-live: could not run (exit 2)\n    internal error: {type(exc).__name__}: {redact(str(exc))}",
+            file=sys.stderr,
+        )
+        return COULD_NOT_RUN
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""The explicit requests of a live run, and which of them a budget allows.
+
+Requests meant to be accepted use only the spec's own examples (a real image URL and a real PNG),
+never generated text: the live service fetches or decodes `image`. Every request that names a real
+image is billable (it could become a paid task if the service drifted), so those are listed in the
+order they are worth running; the free ones (no real image) always run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from contract_tests.live.guard import CouldNotRun
+from contract_tests.live.requests_model import names_real_image, spec
+from contract_tests.paths import OPERATION_PATH
+
+INVALID_TOKEN = "contract-check-invalid-token"  # not a secret: a token no account has
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    purpose: str
+    body: Any
+    auth: str = "token"  # "token" | "none" | "invalid"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def billable(self) -> bool:
+        return names_real_image(json.dumps(self.body))
+
+
+@cache
+def examples() -> dict[str, dict[str, Any]]:
+    operation = spec()["paths"][OPERATION_PATH]["post"]
+    found = operation["requestBody"]["content"]["application/json"]["examples"]
+    return {name: dict(example["value"]) for name, example in found.items()}
+
+
+def _url_example(**changes: Any) -> dict[str, Any]:
+    body = {**examples()["imageUrl"], **changes}
+    return {k: v for k, v in body.items() if v is not _DROP}
+
+
+_DROP = object()
+
+
+def free_probes() -> list[Probe]:
+    """Requests with no real image in them: nothing a service could bill, drifted or not."""
+    return [
+        Probe("no token, empty body", "a request without credentials is rejected", {}, auth="none"),
+        Probe("empty body", "a body without `image` and `upsale_ratio` is rejected", {}),
+        Probe("missing image", "`image` is required", {"upsale_ratio": 2, "version": "v1"}),
+        Probe("image not a string", "`image` is a string", {"image": 123, "upsale_ratio": 2}),
+        Probe("empty image", "`image` is a non-empty string", {"image": "", "upsale_ratio": 2}),
+        Probe("body not an object", "the body is a JSON object", ["not", "an", "object"]),
+    ]
+
+
+def billable_probes() -> list[Probe]:
+    """Requests that name a real image, most valuable first."""
+    return [
+        Probe("example imageUrl", "the provider's own request is accepted", examples()["imageUrl"]),
+        Probe("example imageBase64", "a base64 PNG with upsale_ratio 4 is accepted", examples()["imageBase64"]),
+        Probe("no token", "a real request without credentials is rejected", examples()["imageUrl"], auth="none"),
+        Probe("invalid token", "a real request with another token is rejected", examples()["imageUrl"], auth="invalid"),
+        Probe("upsale_ratio 3", "a ratio other than 2 or 4 is rejected", _url_example(upsale_ratio=3)),
+        Probe("version v2", "a version other than v1 is rejected", _url_example(version="v2")),
+        Probe("missing upsale_ratio", "`upsale_ratio` is required", _url_example(upsale_ratio=_DROP)),
+        Probe("unknown body field", "documentation silent: recorded", _url_example(x_undocumented_field=True)),
+        Probe(
+            "unsupported X-accept-language",
+            "documentation silent: recorded",
+            examples()["imageUrl"],
+            headers={"X-accept-language": "fr"},
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Plan:
+    free: list[Probe]
+    billable: list[Probe]
+    skipped: list[Probe]  # billable probes the budget leaves out (HIDREAM_LIVE_PROBES=auto)
+    fuzz: bool
+
+
+def plan(probe_set: str, max_billable: int) -> Plan:
+    """What runs. `all` and `auto` need at least the first billable probe (the success envelope can
+    only be seen on an accepted task); `all` needs the whole list; `free` sends nothing billable."""
+    free, billable = free_probes(), billable_probes()
+    assert all(not p.billable for p in free) and all(p.billable for p in billable)
+    if probe_set == "free":
+        return Plan(free, [], billable, fuzz=True)
+    needed = len(billable) if probe_set == "all" else 1
+    if max_billable < needed:
+        raise CouldNotRun(
+            f"the budget is too small for the checks asked: HIDREAM_LIVE_PROBES={probe_set} needs "
+            f"HIDREAM_LIVE_MAX_BILLABLE >= {needed} (it is {max_billable}); "
+            + ("" if probe_set == "all" else "HIDREAM_LIVE_PROBES=free runs only requests that cost nothing")
+        )
+    return Plan(free, billable[:max_billable], billable[max_billable:], fuzz=True)
