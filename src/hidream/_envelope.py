@@ -47,13 +47,23 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(seconds, 0.0)
 
 
-def _decode(content: bytes) -> tuple[Mapping[str, Any] | None, str]:
-    """The envelope if `content` is one, else None and why not."""
-    if not content:
-        return None, "the body is empty"
+def _text(content: bytes, redact: Callable[[str], str]) -> tuple[str, bool]:
+    """The body as redacted text (so no local variable below ever holds a secret) and whether it was UTF-8."""
     try:
-        data = json.loads(content)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return redact(content.decode("utf-8")), True
+    except UnicodeDecodeError:
+        return redact(content.decode("utf-8", errors="replace")), False
+
+
+def _decode(text: str, utf8: bool) -> tuple[Mapping[str, Any] | None, str]:
+    """The envelope if `text` is one, else None and why not."""
+    if not text:
+        return None, "the body is empty"
+    if not utf8:
+        return None, "the body is not UTF-8 text"
+    try:
+        data = json.loads(text)
+    except ValueError as error:
         return None, f"the body is not JSON ({type(error).__name__}: {error})"
     if not isinstance(data, dict):
         return None, f"the body is JSON {type(data).__name__}, not an object"
@@ -67,9 +77,8 @@ def _decode(content: bytes) -> tuple[Mapping[str, Any] | None, str]:
     return data, ""
 
 
-def _snippet(content: bytes) -> str:
-    text = content[:SNIPPET_CHARS].decode("utf-8", errors="replace")
-    return " ".join(text.split()) + ("…" if len(content) > SNIPPET_CHARS else "")
+def _snippet(text: str) -> str:
+    return " ".join(text[:SNIPPET_CHARS].split()) + ("…" if len(text) > SNIPPET_CHARS else "")
 
 
 def read_envelope(
@@ -80,9 +89,10 @@ def read_envelope(
     `redact` is applied to every text taken from the response before it goes into an error.
     """
     status = response.status_code
-    envelope, why_not = _decode(response.content)
+    text, utf8 = _text(response.content, redact)
+    envelope, why_not = _decode(text, utf8)
     code = envelope.get("code") if envelope else None
-    message = redact(str(envelope.get("message") or "")) if envelope else ""
+    message = str(envelope.get("message") or "") if envelope else ""
     request_id = envelope.get("request_id") if envelope else None
     where = f"HTTP {status} from {response.request.method} {response.request.url.path}"
     fields: dict[str, Any] = {"code": code, "request_id": request_id, "http_status": status}
@@ -90,7 +100,7 @@ def read_envelope(
     def described(default: str) -> str:
         if envelope is not None:
             return message or default
-        return f"{default}; {why_not}: {redact(_snippet(response.content))!r}"
+        return f"{default}; {why_not}: {_snippet(text)!r}"
 
     if status in (401, 403):
         raise AuthenticationError(described(f"{where}: the token is missing or was refused"), **fields)
