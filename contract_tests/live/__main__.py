@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from contract_tests.live import settings
 from contract_tests.live.report import Redactor
@@ -28,15 +29,14 @@ def main() -> int:
         from contract_tests.live.report import summary, write
         from contract_tests.live.runner import LiveRun
 
+        reports = Path(os.environ.get("HIDREAM_LIVE_REPORTS_DIR") or REPORTS)  # tests write elsewhere
         outcome = LiveRun(config).run()
-        report_path = write(outcome, config, REPORTS, redact)
-        print(redact(summary(outcome, config, report_path.relative_to(REPORTS.parent))))
+        report_path = write(outcome, config, reports, redact)
+        print(redact(summary(outcome, config, report_path)))
         return outcome.exit_status
     except Exception as exc:  # a bug of ours must not print the token, nor pass for drift
-        print(
-            f"==> contract-live: could not run (exit 2)\n    internal error: {type(exc).__name__}: {redact(str(exc))}",
-            file=sys.stderr,
-        )
+        reason = f"internal error: {type(exc).__name__}: {redact(str(exc))}"
+        print(f"==> contract-live: could not run (exit 2)\n    {reason}", file=sys.stderr)
         return COULD_NOT_RUN
 
 

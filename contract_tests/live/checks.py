@@ -16,7 +16,7 @@ import jsonschema
 import schemathesis
 from schemathesis.core.failures import Failure
 
-from contract_tests.live.requests_model import Intent, Verdict, component_validator, judge
+from contract_tests.live.requests_model import Intent, Verdict, component_validator, judge, required_names
 
 OPERATION = "POST /image/image_upscaler/async"
 ENVELOPE_STATUSES = frozenset({200, 400, 401, 403})  # the statuses the spec gives a body schema
@@ -60,6 +60,14 @@ def read_envelope(response: Any) -> Any:
 
 
 _NOT_JSON = object()
+
+
+def header(response: Any, name: str) -> str:
+    """One response header, from a requests or a schemathesis response, '(none)' when absent."""
+    for key, value in response.headers.items():
+        if key.lower() == name.lower():
+            return str(value[0] if isinstance(value, list) else value)
+    return "(none)"
 
 
 def is_int(value: Any) -> bool:
@@ -119,8 +127,9 @@ def envelope_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
         raise ContractDrift(
             title="Envelope `code` missing or not an integer",
             field="code",
-            spec_says="`code` is an integer: 0 when the task is accepted, non-zero when the request is rejected",
-            service_did=f"sent code {_short(code) if 'code' in envelope else '(missing)'}; {describe(response)}",
+            spec_says="`code` is an integer: 0 when the task is accepted, non-zero when it is rejected",
+            service_did=f"sent code {_short(code) if 'code' in envelope else '(missing)'}; "
+            + describe(response),
         )
     success = code == 0
     if success and response.status_code != 200:
@@ -199,7 +208,7 @@ def _must_be_rejected(response: Any, verdict: Verdict, *, title: str) -> bool | 
 def _explain(error: jsonschema.ValidationError) -> tuple[str, str]:
     path = ".".join(str(p) for p in error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [n for n in error.validator_value if n not in error.instance]
+        missing = [n for n in required_names(error) if n not in error.instance]
         name = missing[0] if missing else "?"
         field = f"{path}.{name}" if path else str(name)
         return field, f"`{field}` is required"

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -102,7 +103,7 @@ class GuardedAdapter(HTTPAdapter):
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
     ) -> requests.Response:
-        billable = names_real_image(request.body)  # type: ignore[arg-type]
+        billable = names_real_image(request.body)
         what = f"{request.method} {_path(request)}"
         attempt = 0
         while True:
@@ -116,7 +117,9 @@ class GuardedAdapter(HTTPAdapter):
             except requests.exceptions.SSLError as exc:
                 raise Unreachable(f"TLS error talking to {_origin(request)}: {type(exc).__name__}") from None
             except requests.exceptions.Timeout:
-                raise Unreachable(f"{what}: no answer within {self._timeout_s:g} s from {_origin(request)}") from None
+                raise Unreachable(
+                    f"{what}: no answer within {self._timeout_s:g} s from {_origin(request)}"
+                ) from None
             except requests.exceptions.ConnectionError:
                 raise Unreachable(f"cannot connect to {_origin(request)} ({what})") from None
             self.traffic.record(response.status_code)
@@ -134,7 +137,9 @@ class GuardedAdapter(HTTPAdapter):
         with self._lock:
             now = self._clock()
             if now >= self._deadline:
-                raise DeadlineExceeded(f"the run's time limit (HIDREAM_LIVE_MAX_RUN_S) was reached before {what}")
+                raise DeadlineExceeded(
+                    f"the run's time limit (HIDREAM_LIVE_MAX_RUN_S) was reached before {what}"
+                )
             gap = self._last_sent + self._min_interval_s - now
             if gap > 0:
                 self._sleep(gap)
@@ -152,11 +157,11 @@ def _retry_wait(headers: Mapping[str, str], attempt: int, cap: float) -> float:
 
 
 def _path(request: requests.PreparedRequest) -> str:
-    return requests.utils.urlparse(request.url or "").path
+    return urlsplit(request.url or "").path
 
 
 def _origin(request: requests.PreparedRequest) -> str:
-    parts = requests.utils.urlparse(request.url or "")
+    parts = urlsplit(request.url or "")
     return f"{parts.scheme}://{parts.netloc}"
 
 

@@ -64,13 +64,24 @@ def billable_probes() -> list[Probe]:
     """Requests that name a real image, most valuable first."""
     return [
         Probe("example imageUrl", "the provider's own request is accepted", examples()["imageUrl"]),
-        Probe("example imageBase64", "a base64 PNG with upsale_ratio 4 is accepted", examples()["imageBase64"]),
-        Probe("no token", "a real request without credentials is rejected", examples()["imageUrl"], auth="none"),
-        Probe("invalid token", "a real request with another token is rejected", examples()["imageUrl"], auth="invalid"),
+        Probe(
+            "example imageBase64", "a base64 PNG with upsale_ratio 4 is accepted", examples()["imageBase64"]
+        ),
+        Probe(
+            "no token", "a real request without credentials is rejected", examples()["imageUrl"], auth="none"
+        ),
+        Probe(
+            "invalid token",
+            "a real request with another token is rejected",
+            examples()["imageUrl"],
+            auth="invalid",
+        ),
         Probe("upsale_ratio 3", "a ratio other than 2 or 4 is rejected", _url_example(upsale_ratio=3)),
         Probe("version v2", "a version other than v1 is rejected", _url_example(version="v2")),
         Probe("missing upsale_ratio", "`upsale_ratio` is required", _url_example(upsale_ratio=_DROP)),
-        Probe("unknown body field", "documentation silent: recorded", _url_example(x_undocumented_field=True)),
+        Probe(
+            "unknown body field", "documentation silent: recorded", _url_example(x_undocumented_field=True)
+        ),
         Probe(
             "unsupported X-accept-language",
             "documentation silent: recorded",
@@ -92,7 +103,8 @@ def plan(probe_set: str, max_billable: int) -> Plan:
     """What runs. `all` and `auto` need at least the first billable probe (the success envelope can
     only be seen on an accepted task); `all` needs the whole list; `free` sends nothing billable."""
     free, billable = free_probes(), billable_probes()
-    assert all(not p.billable for p in free) and all(p.billable for p in billable)
+    assert all(not p.billable for p in free), "a free probe names a real image"
+    assert all(p.billable for p in billable), "a billable probe names no real image"
     if probe_set == "free":
         return Plan(free, [], billable, fuzz=True)
     needed = len(billable) if probe_set == "all" else 1

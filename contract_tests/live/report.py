@@ -13,7 +13,11 @@ from pathlib import Path
 from contract_tests.live.runner import OPERATION, Finding, Outcome
 from contract_tests.live.settings import LiveSettings
 
-VERDICTS = {0: "the service matches the spec", 1: "DRIFT: the service and the spec disagree", 2: "could not run"}
+VERDICTS = {
+    0: "the service matches the spec",
+    1: "DRIFT: the service and the spec disagree",
+    2: "could not run",
+}
 
 
 class Redactor:
@@ -22,6 +26,21 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         return text.replace(self._secret, "[REDACTED]") if self._secret else text
+
+
+def grouped(drifts: list[Finding]) -> list[tuple[Finding, list[str]]]:
+    """One entry per (check, field): the first finding, and every probe that showed it."""
+    groups: dict[tuple[str, str], tuple[Finding, list[str]]] = {}
+    for finding in drifts:
+        key = (finding.check, finding.field)
+        if key not in groups:
+            groups[key] = (finding, [])
+        groups[key][1].append(finding.probe)
+    return list(groups.values())
+
+
+def _seen_on(probes: list[str]) -> str:
+    return probes[0] if len(probes) == 1 else f"{probes[0]} and {len(probes) - 1} more"
 
 
 def _cell(text: str) -> str:
@@ -44,30 +63,32 @@ def markdown(outcome: Outcome, config: LiveSettings) -> str:
     ]
     if outcome.could_not_run:
         lines += ["## Could not run", ""] + [f"- {reason}" for reason in outcome.could_not_run] + [""]
-    drifts = outcome.drifts
+    groups = grouped(outcome.drifts)
     lines += ["## Drift", ""]
-    if not drifts:
+    if not groups:
         lines += ["None found.", ""]
     else:
         lines += [
-            "| # | probe | check | field / status | the spec says | the service did |",
+            "| # | check | field / status | the spec says | the service did | seen on |",
             "| ---: | --- | --- | --- | --- | --- |",
         ]
         lines += [
-            f"| {n} | {_cell(f.probe)} | `{f.check}` | `{_cell(f.field)}` | {_cell(f.spec_says)} | "
-            f"{_cell(f.service_did)} |"
-            for n, f in enumerate(drifts, 1)
+            f"| {n} | `{f.check}` | `{_cell(f.field)}` | {_cell(f.spec_says)} | {_cell(f.service_did)} | "
+            f"{_cell(_seen_on(probes))} |"
+            for n, (f, probes) in enumerate(groups, 1)
         ]
         lines += [""]
-        for n, f in enumerate(drifts, 1):
+        for n, (f, probes) in enumerate(groups, 1):
             lines += [
-                f"### {n}. `{f.check}` on `{f.field}` ({f.probe})",
+                f"### {n}. `{f.check}` on `{f.field}`",
                 "",
                 f"- operation: `{OPERATION}`",
+                f"- check: `{f.check}`; field or status: `{f.field}`",
                 f"- the spec says: {f.spec_says}",
                 f"- the service did: {f.service_did}",
+                f"- seen on: {', '.join(probes)}",
                 "",
-                "Reproduce (reads the token from `$HIDREAM_API_TOKEN`):",
+                f"Reproduce ({f.probe}; reads the token from `$HIDREAM_API_TOKEN`):",
                 "",
                 "```sh",
                 f.reproduce,
@@ -93,7 +114,10 @@ def markdown(outcome: Outcome, config: LiveSettings) -> str:
         ]
         lines += [f"- {name}" for name in outcome.skipped] + [""]
     lines += ["## Probes run", ""] + [f"- {name}" for name in outcome.probes_run] + [""]
-    lines += ["HTTP statuses seen: " + ", ".join(f"{s}×{n}" for s, n in sorted(traffic.statuses.items())), ""]
+    lines += [
+        "HTTP statuses seen: " + ", ".join(f"{s} x{n}" for s, n in sorted(traffic.statuses.items())),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -119,11 +143,14 @@ def junit(outcome: Outcome) -> ET.ElementTree[ET.Element]:
                 case, "failure", message="; ".join(f"{f.check} on {f.field}" for f in drifts), type="drift"
             )
             failure.text = "\n\n".join(
-                f"{f.check} on {f.field}\nspec: {f.spec_says}\nservice: {f.service_did}\n{f.reproduce}" for f in drifts
+                f"{f.check} on {f.field}\nspec: {f.spec_says}\nservice: {f.service_did}\n{f.reproduce}"
+                for f in drifts
             )
         notes = [f for f in by_probe[name] if f.kind == "recorded"]
         if notes:
-            ET.SubElement(case, "system-out").text = "\n".join(f"recorded: {f.field}: {f.service_did}" for f in notes)
+            ET.SubElement(case, "system-out").text = "\n".join(
+                f"recorded: {f.field}: {f.service_did}" for f in notes
+            )
     for name in outcome.skipped:
         case = ET.SubElement(suite, "testcase", classname=OPERATION, name=name)
         ET.SubElement(case, "skipped", message="over the billable budget (HIDREAM_LIVE_MAX_BILLABLE)")
@@ -141,10 +168,13 @@ def summary(outcome: Outcome, config: LiveSettings, report_path: Path) -> str:
         f"{config.max_billable}, {outcome.seconds:.1f} s",
     ]
     lines += [f"    could not run: {reason}" for reason in outcome.could_not_run]
-    lines += [f"    drift: {f.check} on {f.field} ({f.probe}): {f.service_did}" for f in outcome.drifts]
+    lines += [
+        f"    drift: {f.check} on {f.field} ({_seen_on(probes)}): {f.service_did}"
+        for f, probes in grouped(outcome.drifts)
+    ]
     if outcome.skipped:
         lines.append(f"    not run (budget): {len(outcome.skipped)} billable probes; see the report")
-    lines.append(f"    report: {report_path}")
+    lines.append(f"    report: {report_path} (JUnit: {report_path.with_name('live-junit.xml')})")
     return "\n".join(lines)
 
 

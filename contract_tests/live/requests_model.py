@@ -24,7 +24,15 @@ from contract_tests.paths import SPEC
 
 # Signatures of the image formats a service could decode (wider than the spec's PNG example on purpose:
 # when in doubt, a request counts as billable).
-IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+IMAGE_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+)
 # Body fields whose violations the documentation states as hard rejections (besides a missing token).
 HARD_FIELDS = frozenset({"image", "upsale_ratio", "version"})
 
@@ -88,7 +96,9 @@ def judge(body: bytes | str | None, headers: dict[str, str], valid_authorization
     if hard:
         return Verdict(Intent.REJECT, tuple(r for _, r in hard), tuple(dict.fromkeys(f for f, _ in hard)))
     silent = [(name, f"{name}: {value!r} is not documented") for name, value in _silent_headers(lowered)]
-    silent += [(name, f"body field {name!r} is not documented") for name in sorted(set(data) - _declared_fields())]
+    silent += [
+        (name, f"body field {name!r} is not documented") for name in sorted(set(data) - _declared_fields())
+    ]
     if soft:
         return Verdict(Intent.UNDETERMINED, tuple(r for _, r in soft), tuple(f for f, _ in soft))
     if silent:
@@ -108,17 +118,23 @@ def _json_object(body: bytes | str | None) -> dict[str, Any] | None:
 
 def _field_of(error: jsonschema.ValidationError) -> str:
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
+        missing = [name for name in required_names(error) if name not in error.instance]
         return str(missing[0]) if missing else "body"
     return str(error.absolute_path[0]) if error.absolute_path else "body"
+
+
+def required_names(error: jsonschema.ValidationError) -> list[str]:
+    """The names a `required` keyword lists (typed loosely by jsonschema)."""
+    value: Any = error.validator_value
+    return [str(name) for name in value] if isinstance(value, list) else []
 
 
 def _silent_headers(headers: dict[str, str]) -> list[tuple[str, str]]:
     found = []
     for name, schema in _header_schemas().items():
-        if name in SILENT_HEADERS and name in headers:
-            if not jsonschema.Draft202012Validator(schema).is_valid(headers[name]):
-                found.append((name, headers[name]))
+        silent = name in SILENT_HEADERS and name in headers
+        if silent and not jsonschema.Draft202012Validator(schema).is_valid(headers[name]):
+            found.append((name, headers[name]))
     return found
 
 

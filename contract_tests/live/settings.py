@@ -47,7 +47,9 @@ class LiveSettings:
     seed: int
 
 
-def _number(env: Mapping[str, str], name: str, default: str, *, kind: type[int] | type[float], low: float) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: str, *, kind: type[int] | type[float], low: float
+) -> float:
     raw = env.get(name, default).strip()
     try:
         value = kind(raw)
@@ -62,7 +64,9 @@ def load(env: Mapping[str, str] | None = None) -> LiveSettings:
     env = os.environ if env is None else env
     token = env.get("HIDREAM_API_TOKEN", "")
     if not token.strip():
-        raise UsageError("HIDREAM_API_TOKEN is not set: the live check needs the API token (it is never printed)")
+        raise UsageError(
+            "HIDREAM_API_TOKEN is not set: the live check needs the API token (it is never printed)"
+        )
     if token != token.strip() or any(c in token for c in "\r\n"):
         raise UsageError("HIDREAM_API_TOKEN has surrounding whitespace or a line break; remove it")
     base_url = env.get("HIDREAM_API_BASE_URL", "").strip() or DEFAULT_BASE_URL
@@ -84,6 +88,6 @@ def load(env: Mapping[str, str] | None = None) -> LiveSettings:
         max_run_s=_number(env, "HIDREAM_LIVE_MAX_RUN_S", "300", kind=float, low=1),
         retries=int(_number(env, "HIDREAM_LIVE_RETRIES", "2", kind=int, low=0)),
         max_retry_wait_s=_number(env, "HIDREAM_LIVE_MAX_RETRY_WAIT_S", "30", kind=float, low=0),
-        fuzz_examples=int(_number(env, "HIDREAM_LIVE_FUZZ_EXAMPLES", "20", kind=int, low=0)),
+        fuzz_examples=int(_number(env, "HIDREAM_LIVE_FUZZ_EXAMPLES", "30", kind=int, low=0)),
         seed=int(_number(env, "HIDREAM_LIVE_SEED", "20260704", kind=int, low=0)),
     )

@@ -64,6 +64,7 @@ MODES: dict[str, Mode] = {
     "strict-language": Mode("harmless", "an unsupported X-accept-language value is rejected"),
     "strict-fields": Mode("harmless", "unknown body fields are rejected"),
     "flaky-429": Mode("harmless", "every other request is answered 429 with Retry-After: 0"),
+    "echo-auth": Mode("harmless", "rejection messages quote the Authorization header received (a leaky service)"),
     # Drift: the service no longer matches the spec.
     "rename-task-id": Mode("drift", "`result.task_id` is sent as `result.taskId`"),
     "retype-sub-task-ids": Mode("drift", "`result.sub_task_ids` is a string, not a list"),
@@ -128,6 +129,13 @@ class StandInServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self.requests = 0
         self.accepted_tasks = 0
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client closing its keep-alive connection is normal; anything else is still printed."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def __repr__(self) -> str:  # never show the token
         return f"StandInServer(mode={self.mode!r}, port={self.server_address[1]})"
@@ -241,6 +249,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _reject(self, message: str) -> None:
         mode = self.server.mode
         status = {"reject-400": 400, "rejection-500": 500}.get(mode, 200)
+        if mode == "echo-auth":
+            message += f" (Authorization: {self.headers.get('Authorization')})"
         envelope = self._error(CODE_INVALID_PARAMETER, message)
         if mode == "error-code-string":
             envelope["code"] = str(envelope["code"])
