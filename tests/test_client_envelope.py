@@ -171,3 +171,14 @@ def test_transport_failures_say_whether_the_request_left(
 def test_transport_failure_text_is_redacted() -> None:
     typed = _transport_error(httpx.ConnectError("proxy said tok-123"), Secret("tok-123").redact)
     assert "tok-123" not in str(typed)
+
+
+def test_only_whole_occurrences_of_the_token_are_redacted() -> None:
+    # A token that is also part of other words must not mangle the envelope it is redacted from.
+    assert Secret("t").redact('{"request_id": "t", "id": "x"}') == '{"request_id": "***", "id": "x"}'
+    assert Secret("abc-1").redact("xabc-1 abc-1. Bearer abc-1") == "xabc-1 ***. Bearer ***"
+    assert Secret("abc-1").redact("abc-1.x abc-12 abc-1") == "abc-1.x abc-12 ***"
+    assert Secret("").redact("anything") == "anything"
+    secret = Secret("x.y")
+    assert secret.redact("x.y") == "***"
+    assert secret.redact("xzy") == "xzy"  # the token is matched literally, not as a pattern

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -51,10 +52,13 @@ TimeoutArg = float | httpx.Timeout | None
 class Secret:
     """Holds the token; its repr and str hide it, so reprs, logs and tracebacks with locals do too."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_pattern", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        # Only whole occurrences: a token that happens to be a substring of other text ("t" in
+        # "request_id") must not mangle the response it is redacted from.
+        self._pattern = re.compile(rf"(?<![\w.~+/=-]){re.escape(value)}(?![\w~+/=-]|\.\w)") if value else None
 
     def get(self) -> str:
         return self._value
@@ -65,7 +69,8 @@ class Secret:
     __str__ = __repr__
 
     def redact(self, text: str) -> str:
-        return text.replace(self._value, "***") if self._value else text
+        """`text` with every whole occurrence of the token replaced by ***."""
+        return self._pattern.sub("***", text) if self._pattern else text
 
 
 @functools.cache
