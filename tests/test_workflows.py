@@ -1,0 +1,160 @@
+"""The CI workflows: actionlint-clean (and actionlint does catch a broken one), pinned, least privilege,
+calling the same make targets a person runs; the drift-issue script opens ONE issue and then comments."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from contract_tests.paths import ROOT, SCRIPTS
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTIONLINT = ROOT / ".venv" / "bin" / "actionlint"
+PINNED = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+
+
+def workflow(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ACTIONLINT), "-color=false", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_workflows_pass_actionlint() -> None:
+    done = actionlint(*sorted(WORKFLOWS.glob("*.yml")))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "nightly.yml"
+    text = (WORKFLOWS / "nightly.yml").read_text(encoding="utf-8")
+    assert "needs.live.outputs.status" in text
+    broken.write_text(
+        text.replace("needs.live.outputs.status", "needs.lives.outputs.status"), encoding="utf-8"
+    )
+    done = actionlint(broken)
+    assert done.returncode == 1
+    assert 'property "lives" is not defined' in done.stdout
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        uses = [line for line in path.read_text(encoding="utf-8").splitlines() if "uses:" in line]
+        assert uses, path
+        for line in uses:
+            assert PINNED.match(line), f"{path.name}: {line.strip()}"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "nightly.yml"])
+def test_least_privilege(name: str) -> None:
+    flow = workflow(name)
+    assert flow["permissions"] == {}  # nothing by default; each job asks for what it needs
+    for job_name, job in flow["jobs"].items():
+        granted = job["permissions"]
+        assert granted.get("contents") == "read", job_name
+        assert set(granted) <= {"contents", "issues"}, job_name
+        writes = {scope for scope, level in granted.items() if level == "write"}
+        assert writes == ({"issues"} if job_name == "drift-issue" else set()), job_name
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_ci_calls_the_make_targets() -> None:
+    flow = workflow("ci.yml")
+    assert set(flow[True]) == {"pull_request", "push"}  # YAML 1.1 reads the key `on` as true
+    assert "make test" in runs(flow["jobs"]["test"])
+    compat = flow["jobs"]["compat"]
+    assert compat["if"] == "github.event_name == 'pull_request'"
+    assert 'make compat BASE="origin/$TARGET_BRANCH"' in runs(compat)
+    assert compat["steps"][0]["with"]["fetch-depth"] == 0
+
+
+def test_nightly_gives_the_token_to_the_live_step_only() -> None:
+    flow = workflow("nightly.yml")
+    assert set(flow[True]) == {"schedule", "workflow_dispatch"}
+    text = (WORKFLOWS / "nightly.yml").read_text(encoding="utf-8")
+    assert text.count("secrets.HIDREAM_API_TOKEN") == 1
+    live = next(step for step in flow["jobs"]["live"]["steps"] if step.get("id") == "live")
+    assert live["env"]["HIDREAM_API_TOKEN"] == "${{ secrets.HIDREAM_API_TOKEN }}"
+    assert live["env"]["HIDREAM_LIVE_MAX_BILLABLE"] == "${{ vars.HIDREAM_LIVE_MAX_BILLABLE }}"
+    assert "make contract-live" in live["run"]
+    issue = flow["jobs"]["drift-issue"]
+    assert issue["if"] == "always() && needs.live.outputs.status == '1'"
+    assert "scripts/drift-issue reports/live-drift-report.md" in runs(issue)
+    assert "HIDREAM_API_TOKEN" not in yaml.safe_dump(issue)
+
+
+FAKE_GH = """#!/usr/bin/env bash
+# A stand-in for the GitHub CLI: logs its arguments, answers `issue list` with $FAKE_OPEN_ISSUE.
+echo "$*" >> "$FAKE_GH_LOG"
+case "$1 $2" in
+  "issue list") echo "${FAKE_OPEN_ISSUE:-}" ;;
+  "issue create"|"issue comment") cp "${@: -1}" "$FAKE_GH_BODY" ;;
+esac
+"""
+
+
+def drift_issue(tmp_path: Path, report: Path, open_issue: str = "") -> tuple[list[str], str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(FAKE_GH, encoding="utf-8")
+    gh.chmod(0o755)
+    log, body = tmp_path / "gh.log", tmp_path / "body.md"
+    log.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_GH_LOG": str(log),
+        "FAKE_GH_BODY": str(body),
+        "FAKE_OPEN_ISSUE": open_issue,
+        "RUN_URL": "https://example.invalid/run/1",
+    }
+    done = subprocess.run(
+        [str(SCRIPTS / "drift-issue"), str(report)], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return log.read_text(encoding="utf-8").splitlines(), body.read_text(encoding="utf-8")
+
+
+def test_drift_issue_opens_one_issue_then_comments(tmp_path: Path) -> None:
+    assert shutil.which("bash")
+    report = tmp_path / "live-drift-report.md"
+    report.write_text(
+        "# Live drift\n\n- `result.task_id` is missing\n- sent Authorization: Bearer sk-secret-value\n",
+        encoding="utf-8",
+    )
+    calls, body = drift_issue(tmp_path, report)
+    assert any(call.startswith("issue list --label live-drift --state open") for call in calls)
+    assert any(call.startswith("issue create --title Live API drift") for call in calls)
+    assert not any(call.startswith("issue comment") for call in calls)
+    assert "- `result.task_id` is missing" in body
+    assert "https://example.invalid/run/1" in body
+    assert "sk-secret-value" not in body
+    assert "Bearer ***" in body
+
+    calls, body = drift_issue(tmp_path, report, open_issue="42")
+    assert any(call.startswith("issue comment 42 --body-file") for call in calls)
+    assert not any(call.startswith("issue create") for call in calls)
+
+
+def test_drift_issue_without_a_report_still_says_so(tmp_path: Path) -> None:
+    _, body = drift_issue(tmp_path, tmp_path / "missing.md")
+    assert "(no drift report at" in body
