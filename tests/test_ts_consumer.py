@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from contract_tests.mock_server import running_mock
 from contract_tests.paths import ROOT, SCRIPTS, SPEC
 
 Change = Callable[[dict[str, Any]], None]
@@ -98,3 +100,60 @@ def test_a_missing_spec_is_named(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert f"no OpenAPI document at {tmp_path / 'nope.yaml'}" in done.stderr
+
+
+# Run by node against the mock: the base64 example at ratio 4 with a language header, then a
+# request without a token (read through the same envelope reader).
+PROBE = """
+const ex = require(process.env.EXAMPLE_JS);
+const base = process.env.BASE;
+(async () => {
+  const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const body = ex.requestForBytes(png, 4);
+  const accepted = await ex.submitUpscaleTask(base, "test-token", body, { "X-accept-language": "en" });
+  const { url } = ex.buildSubmit(base, "", ex.requestForUrl("https://example.com/a.png"));
+  const headers = { "Content-Type": "application/json" };
+  const noToken = await fetch(url, { method: "POST", headers, body: "{}" });
+  const rejected = ex.readEnvelope(await noToken.json());
+  console.log(JSON.stringify({ accepted, rejected, status: noToken.status }));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+@pytest.mark.prism
+def test_the_consumer_submits_and_reads_the_envelope_against_the_mock(tmp_path: Path) -> None:
+    """Not only compiled: the same code, emitted as JavaScript, talks to the spec's Prism mock."""
+    checked = run_consumer(tmp_path, unchanged)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tsc = str(ROOT / "node_modules" / ".bin" / "tsc")
+    emit = subprocess.run(
+        [
+            *(tsc, "-p", str(tmp_path / "out" / "tsconfig.json"), "--noEmit", "false"),
+            *("--outDir", str(tmp_path / "js"), "--module", "commonjs", "--moduleResolution", "node10"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert emit.returncode == 0, emit.stdout + emit.stderr
+    with running_mock() as base:
+        env = {**os.environ, "BASE": base, "EXAMPLE_JS": str(tmp_path / "js" / "example.js")}
+        ran = subprocess.run(
+            ["node", "-e", PROBE], env=env, capture_output=True, text=True, check=False, timeout=120
+        )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    seen = json.loads(ran.stdout)
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    content = spec["paths"]["/image/image_upscaler/async"]["post"]["responses"]["200"]["content"]
+    sample = content["application/json"]["examples"]["accepted"]["value"]
+    assert seen["accepted"] == {
+        "ok": True,
+        "taskId": sample["result"]["task_id"],
+        "subTaskIds": sample["result"]["sub_task_ids"],
+        "requestId": sample["request_id"],
+    }
+    assert seen["status"] == 401
+    assert seen["rejected"]["ok"] is False
+    assert seen["rejected"]["code"] != 0
