@@ -196,3 +196,34 @@ def test_async_clients_share_it_too() -> None:
             assert pool._ssl_context is shared_ssl_context()
 
     anyio.run(run)
+
+
+def test_the_generated_enums_are_accepted_as_values() -> None:
+    from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio
+
+    script = Script(ok())
+    with HiDream(token=TOKEN, http_client=sync_transport(script)) as client:
+        client.upscale.submit(
+            IMAGE_URL, upsale_ratio=UpsaleRatio.X4, version=ModelVersion.V1, language=AcceptLanguage.EN
+        )
+    assert script.body()["upsale_ratio"] == 4
+    assert script.requests[0].headers["X-accept-language"] == "en"
+
+
+def test_real_waits_happen_between_attempts_sync_and_async() -> None:
+    # Tiny waits, really slept (the other tests record them instead): the sleep functions are wired in.
+    policy = RetryPolicy(initial_backoff=0.001, max_backoff=0.001, jitter=0)
+    script = Script(httpx.Response(429), ok())
+    with HiDream(token=TOKEN, retry=policy, http_client=sync_transport(script)) as client:
+        client.upscale.submit(IMAGE_URL)
+    assert script.sent == 2
+
+    async def run() -> None:
+        async with AsyncHiDream(token=TOKEN, retry=policy, http_client=async_transport(script)) as client:
+            assert client.base_url == hidream.DEFAULT_BASE_URL
+            await client.upscale.submit(IMAGE_URL)
+
+    script.requests.clear()
+    script.replies = [httpx.Response(429), ok()]
+    anyio.run(run)
+    assert script.sent == 2

@@ -132,6 +132,7 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
         ("-4", 0.0),
         ("Thu, 01 Jan 2026 12:00:20 GMT", 20.0),
         ("Thu, 01 Jan 2026 11:00:00 GMT", 0.0),
+        ("Thu, 01 Jan 2026 12:01:00 -0000", 60.0),  # a date without a zone is read as UTC
         ("soon", None),
         ("inf", None),
         ("nan", None),
