@@ -136,14 +136,11 @@ class LiveRun:
     def _run_plan(self, chosen: Plan) -> None:
         for probe in chosen.free:
             self._probe(probe)
-        self._token_refused_at_once()
         if not self.outcome.traffic.answered_non_transient:
             # Not one normal answer to the free probes: spend nothing billable on a service that is down.
             return
         for probe in chosen.billable:
             self._probe(probe)
-            if probe.name == "example imageUrl":
-                self._token_refused_by_envelope()
         if chosen.fuzz and self.config.fuzz_examples:
             self._fuzz_negative()
         for method in UNDECLARED_METHODS:
@@ -160,6 +157,10 @@ class LiveRun:
         response = case.call(base_url=self.config.base_url, session=self._session)
         self.outcome.probes_run.append(probe.name)
         self._answers[probe.name] = (response.status_code, _code_of(response))
+        if probe.name == "empty body":
+            self._token_refused_at_once()
+        elif probe.name == "example imageUrl":
+            self._token_refused_by_envelope()
         self._check(probe.name, case, response)
 
     def _token_refused_at_once(self) -> None:
