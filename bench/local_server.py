@@ -1,0 +1,110 @@
+"""A small HTTP/1.1 keep-alive server on 127.0.0.1 answering the spec's success example.
+
+It runs in a process of its own (`python -m bench.local_server`), so the client being measured does
+not share its interpreter (and GIL) with the server. It binds port 0, so the kernel picks a free
+port, prints `PORT=<n>` once it listens, and stops when its stdin closes — which also happens when
+the benchmark process dies. `serving()` is the context manager the benchmarks use.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from contract_tests.paths import OPERATION_PATH, ROOT
+
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+class LocalServerError(RuntimeError):
+    """The local server did not start; the message carries what it printed."""
+
+
+def _handler(body: bytes) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real gateway
+        disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall between header and body writes
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            self.rfile.read(length)
+            if self.path != OPERATION_PATH:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: thousands of requests per run."""
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the stdlib's 5 resets connections when 32 callers connect at once
+
+
+def serve_until_stdin_closes() -> None:
+    from bench.payloads import accepted_body
+
+    server = _Server(("127.0.0.1", 0), _handler(accepted_body()))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    print(f"PORT={server.server_address[1]}", flush=True)
+    try:
+        sys.stdin.read()  # returns when the parent closes our stdin or dies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def serving() -> Iterator[str]:
+    """Start the server in a child process and yield its base URL; always stop it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.local_server"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("PORT="):
+            proc.kill()
+            _, errors = proc.communicate(timeout=START_TIMEOUT_S)
+            raise LocalServerError(f"bench.local_server did not start (exit {proc.returncode}):\n{errors}")
+        yield f"http://127.0.0.1:{int(line.split('=', 1)[1])}"
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.stdin is not None and not proc.stdin.closed:
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+if __name__ == "__main__":
+    serve_until_stdin_closes()

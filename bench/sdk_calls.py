@@ -1,0 +1,124 @@
+"""The hand-written client (`hidream.HiDream`, `AsyncHiDream`; issue 6) against raw httpx.
+
+Same requests, same server, same baselines as bench/client_calls.py; the client runs with its
+defaults (retry policy included: a success is never retried, so it costs only its bookkeeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import httpx
+
+from bench.client_calls import (
+    ASYNC_TARGET,
+    RAW_ASYNC,
+    RAW_SYNC,
+    SYNC_TARGET,
+    AsyncCall,
+    Call,
+    ClientSizes,
+    compare_construction,
+    compare_per_call,
+    compare_throughput,
+    mock_transport,
+    raw_async_call,
+    raw_sync_call,
+)
+from bench.measure import Goal, Result, Target
+from bench.payloads import TOKEN, request_example
+from hidream import AsyncHiDream, HiDream
+
+# A new client must not pay the ~20 ms of a fresh SSL context: a tenth of it is the ceiling.
+CONSTRUCTION_TARGET = Target(Goal.VALUE_AT_MOST, 2.0)
+SDK_SYNC = "hidream.HiDream upscale.submit"
+SDK_ASYNC = "hidream.AsyncHiDream upscale.submit"
+
+
+def sdk_sync_call(client: HiDream) -> Call:
+    image = request_example()["image"]
+    return lambda: client.upscale.submit(image, upsale_ratio=2)
+
+
+def sdk_async_call(client: AsyncHiDream) -> AsyncCall:
+    image = request_example()["image"]
+
+    async def call() -> object:
+        return await client.upscale.submit(image, upsale_ratio=2)
+
+    return call
+
+
+def sdk_sync_local(base_url: str, sizes: ClientSizes) -> Result:
+    with HiDream(token=TOKEN, base_url=base_url) as sdk, httpx.Client(base_url=base_url) as raw:
+        return compare_per_call(
+            name="our client: sync submit, keep-alive, local server",
+            subject=(SDK_SYNC, sdk_sync_call(sdk)),
+            baseline=(RAW_SYNC, raw_sync_call(raw)),
+            calls=sizes.sync_calls,
+            rounds=sizes.rounds,
+            target=SYNC_TARGET,
+            key="sdk_sync_local",
+        )
+
+
+def sdk_sync_mock_transport(sizes: ClientSizes) -> Result:
+    base_url = "http://bench.invalid"
+    transport = mock_transport()
+    with (
+        httpx.Client(transport=transport) as sdk_http,
+        HiDream(token=TOKEN, base_url=base_url, http_client=sdk_http) as sdk,
+        httpx.Client(base_url=base_url, transport=transport) as raw,
+    ):
+        return compare_per_call(
+            name="our client: sync submit, network taken out (httpx.MockTransport)",
+            subject=(SDK_SYNC, sdk_sync_call(sdk)),
+            baseline=(RAW_SYNC, raw_sync_call(raw)),
+            calls=sizes.mock_calls,
+            rounds=sizes.rounds,
+            target=None,
+            note="input checks, the generated request builder, the retry wrapper, envelope parsing",
+            key="sdk_sync_mock",
+        )
+
+
+def sdk_async_concurrent(base_url: str, sizes: ClientSizes) -> Result:
+    with asyncio.Runner() as runner:
+        sdk = AsyncHiDream(token=TOKEN, base_url=base_url)
+        raw = httpx.AsyncClient(base_url=base_url)
+        try:
+            return compare_throughput(
+                runner,
+                name=f"our client: async submit, {sizes.concurrency} concurrent, local server",
+                subject=(SDK_ASYNC, sdk_async_call(sdk)),
+                baseline=(RAW_ASYNC, raw_async_call(raw)),
+                sizes=sizes,
+                target=ASYNC_TARGET,
+                key="sdk_async",
+            )
+        finally:
+            runner.run(sdk.aclose())
+            runner.run(raw.aclose())
+
+
+def sdk_construction(sizes: ClientSizes) -> Result:
+    shared = ssl.create_default_context()
+    base = "https://www.hidreamai.com/api-pub/gw/v3"  # never contacted: construction only
+
+    def close(client: HiDream | httpx.Client) -> None:
+        client.close()
+
+    return compare_construction(
+        name="construction: our HiDream client",
+        subject=("HiDream(token=..., base_url=...)", lambda: HiDream(token=TOKEN, base_url=base)),
+        baseline=(
+            "httpx.Client(verify=<shared SSLContext>)",
+            lambda: httpx.Client(base_url=base, verify=shared),
+        ),
+        sizes=sizes,
+        close=close,
+        target=CONSTRUCTION_TARGET,
+        note="it shares one SSL context per process (hidream._core.shared_ssl_context)",
+        key="construct_sdk",
+    )
