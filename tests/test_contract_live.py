@@ -233,6 +233,7 @@ def test_the_default_probe_set_stays_within_the_budget(tmp_path: Path, budget: i
     assert run.standin is not None
     assert run.standin.accepted_tasks == budget  # exactly the budget: spent, never exceeded
     assert f"billable: {budget} of HIDREAM_LIVE_MAX_BILLABLE={budget}" in run.report
+    assert f"tasks the service accepted (billed): {budget}" in run.report
     assert "## Not run: over the billable budget" in run.report
     assert run.status == (1 if budget >= 3 else 0)  # the no-token probe is the third billable one
 

@@ -56,7 +56,8 @@ def markdown(outcome: Outcome, config: LiveSettings) -> str:
         f"- verdict: **{VERDICTS[status]}** (exit status {status})",
         f"- target: `{config.base_url}` — operation `{OPERATION}`",
         f"- requests sent: {traffic.sent} ({traffic.retries} retries); billable: {outcome.budget.spent} of "
-        f"HIDREAM_LIVE_MAX_BILLABLE={config.max_billable} (HIDREAM_LIVE_PROBES={config.probes})",
+        f"HIDREAM_LIVE_MAX_BILLABLE={config.max_billable} (HIDREAM_LIVE_PROBES={config.probes}); "
+        f"tasks the service accepted (billed): {outcome.tasks_created}",
         f"- negative cases from schemathesis: {outcome.fuzz_sent} sent of {outcome.fuzz_drawn} drawn "
         f"(seed {config.seed}); run time {outcome.seconds:.1f} s",
         "",
@@ -165,7 +166,7 @@ def summary(outcome: Outcome, config: LiveSettings, report_path: Path) -> str:
     lines = [
         f"==> contract-live: {VERDICTS[status]} (exit {status})",
         f"    {outcome.traffic.sent} requests to {config.base_url}, billable {outcome.budget.spent}/"
-        f"{config.max_billable}, {outcome.seconds:.1f} s",
+        f"{config.max_billable}, tasks accepted {outcome.tasks_created}, {outcome.seconds:.1f} s",
     ]
     lines += [f"    could not run: {reason}" for reason in outcome.could_not_run]
     lines += [

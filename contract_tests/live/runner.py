@@ -80,6 +80,7 @@ class Outcome:
     probes_run: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     fuzz_sent: int = 0
+    tasks_created: int = 0  # answers with code 0: tasks the service says it created (and bills)
     fuzz_drawn: int = 0
     traffic: Traffic = field(default_factory=Traffic)
     budget: Budget = field(default_factory=lambda: Budget(0))
@@ -249,6 +250,8 @@ class LiveRun:
                 f"{probe}: the service kept answering 429 (rate limited) after {self.config.retries} retries"
             )
         curl = self._curl(response.request)
+        if checks.is_acceptance(response):
+            self.outcome.tasks_created += 1
         if response.status_code in TRANSIENT_STATUSES:
             # Settled at the end of the run by the 2-vs-1 rule; no other check means anything here.
             self._persistent_5xx.append(
