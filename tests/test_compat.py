@@ -390,3 +390,26 @@ def test_a_finding_is_tied_to_the_change_at_its_place() -> None:
     assert _touches(item, Finding("response", "POST /x", "200", "body", ("ids", 3), "m"))
     outcome = Outcome("1.0.0", "1.0.0", Verdict(), [change], identical=False)
     assert (outcome.bump, outcome.suggested_version(), outcome.breaking_changes) == ("minor", "1.1.0", [])
+
+
+def test_a_shallow_clone_without_the_merge_base_says_how_to_fix_it(repo: Path, tmp_path: Path) -> None:
+    git(repo, "commit", "-q", "--allow-empty", "-m", "feature work")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "main moves on")
+    git(repo, "checkout", "-q", "feature")
+    clone = tmp_path / "clone"
+    source = f"file://{repo}"
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--no-single-branch",
+        "--branch",
+        "feature",
+        source,
+        str(clone),
+    )
+    with pytest.raises(CompatError, match=r"no merge base of HEAD and origin/main: this clone is shallow"):
+        default_base(clone)
