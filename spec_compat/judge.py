@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,7 +301,3 @@ def _judge_responses(
             verdict.responses_checked += 1
             for finding in check_response(old, label, status, old_responses[old_status], sample):
                 verdict.add(finding, sample)
-
-
-def findings(verdict: Verdict) -> Iterable[Finding]:
-    return (evidence.finding for evidence in verdict.evidence)
