@@ -185,11 +185,11 @@ def test_retry_after_longer_than_the_time_budget_ends_the_call_at_once(mode: str
 
 def test_the_total_time_budget_bounds_the_retries(mode: str, sleeps: Sleeps) -> None:
     script = Script(httpx.Response(429))
-    policy = RetryPolicy(max_attempts=10, max_total_seconds=1.0, initial_backoff=0.4, jitter=0)
+    policy = RetryPolicy(max_attempts=10, max_total_seconds=10, initial_backoff=4, max_backoff=100, jitter=0)
     with pytest.raises(RateLimitError):
         submit(mode, script, retry=policy)
-    # waits 0.4 and 0.8 fit in 1 s; the next one (1.6) would not, so the third failure is final
-    assert sleeps.waits == pytest.approx([0.4, 0.8])
+    # waits 4 and 8 fit in 10 s; the next one (16) would not, so the third failure is final
+    assert sleeps.waits == pytest.approx([4, 8])
     assert script.sent == 3
 
 
