@@ -60,6 +60,7 @@ def contract_live(
         HIDREAM_LIVE_PROBES=probes,
         HIDREAM_LIVE_MAX_RPS="1000",  # a local stand-in needs no politeness
         HIDREAM_LIVE_MAX_RETRY_WAIT_S="0",
+        HIDREAM_LIVE_FUZZ_EXAMPLES="10",  # a few negative cases per run; one test runs the default
         HIDREAM_LIVE_REPORTS_DIR=str(reports),
     )
 
@@ -169,13 +170,16 @@ def test_drift_report_says_what_the_spec_says_and_what_the_service_did(tmp_path:
 
 
 def test_silent_documentation_is_recorded_not_failed(tmp_path: Path) -> None:
-    faithful = contract_live(tmp_path / "a", "faithful")
+    faithful = contract_live(tmp_path / "a", "faithful", env={"HIDREAM_LIVE_FUZZ_EXAMPLES": "30"})
     strict = contract_live(tmp_path / "b", "strict-fields")
     assert faithful.status == strict.status == 0
     row = re.compile(r"^\| unknown body field \| `x_undocumented_field` \| (\w+) it", re.MULTILINE)
     assert row.findall(faithful.report) == ["accepted"]
     assert row.findall(strict.report) == ["rejected"]
     assert "| GET (undeclared) | `HTTP method` | answered HTTP 405" in faithful.report
+    sent = re.search(r"negative cases from schemathesis: (\d+) sent of 30 drawn", faithful.report)
+    assert sent is not None
+    assert int(sent.group(1)) >= 10
 
 
 @pytest.mark.parametrize("mode", ["unavailable", "throttled"])
