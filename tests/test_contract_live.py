@@ -98,6 +98,9 @@ def contract_live(
         assert standin.accepted_tasks <= effective_budget, (
             f"{standin.accepted_tasks} tasks accepted, budget {effective_budget}"
         )
+        counted = re.search(r"requests sent: (\d+)", report)
+        if counted is not None:  # every request the stand-in saw went through the guard, which counted it
+            assert int(counted.group(1)) == standin.requests
     return Run(done.returncode, output, report, junit, standin)
 
 

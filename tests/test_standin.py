@@ -107,11 +107,13 @@ def test_other_methods_and_paths(faithful: StandIn) -> None:
 
 
 def test_messages_follow_the_language_header(faithful: StandIn) -> None:
-    zh = _post(faithful, {}).json()["message"]
-    en = _post(faithful, {}, headers={"X-accept-language": "en"}).json()["message"]
-    assert "required" in en
-    assert zh != en or "required" in zh  # field names stay English; the framing differs by language
-    assert _post(faithful, {"image": SAMPLE_URL, "upsale_ratio": 2}).json()["message"] == "成功"
+    assert _post(faithful, ["x"]).json()["message"] == "请求体必须是 JSON 对象"  # zh is the default
+    assert _post(faithful, ["x"], headers={"X-accept-language": "en"}).json()["message"] == (
+        "The body must be a JSON object"
+    )
+    sample = {"image": SAMPLE_URL, "upsale_ratio": 2}
+    assert _post(faithful, sample, headers={"X-accept-language": "en"}).json()["message"] == "Success"
+    assert _post(faithful, sample, headers={"X-accept-language": "fr"}).json()["message"] == "成功"
 
 
 @pytest.mark.parametrize(
