@@ -431,3 +431,37 @@ def test_settings_name_what_is_wrong() -> None:
 def test_requests_library_is_what_the_guard_wraps() -> None:
     # The guard is a requests transport adapter: schemathesis' requests transport uses our session.
     assert issubclass(GuardedAdapter, requests.adapters.HTTPAdapter)
+
+
+# --- the same entry point in-process (so coverage sees the runner; the script runs it in a subprocess) ---
+
+
+@pytest.mark.parametrize(("mode", "status"), [("faithful", 0), ("rename-task-id", 1), ("unavailable", 2)])
+def test_entry_point_in_process(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    mode: str,
+    status: int,
+) -> None:
+    from contract_tests.live.__main__ import main
+
+    with running_standin(mode, token=CANARY) as standin:
+        for name, value in {
+            "HIDREAM_API_TOKEN": CANARY,
+            "HIDREAM_API_BASE_URL": standin.base_url,
+            "HIDREAM_LIVE_PROBES": "all",
+            "HIDREAM_LIVE_MAX_BILLABLE": str(ALL_BILLABLE),
+            "HIDREAM_LIVE_MAX_RPS": "1000",
+            "HIDREAM_LIVE_MAX_RETRY_WAIT_S": "0",
+            "HIDREAM_LIVE_FUZZ_EXAMPLES": "5",
+            "HIDREAM_LIVE_REPORTS_DIR": str(tmp_path),
+        }.items():
+            monkeypatch.setenv(name, value)
+        assert main() == status
+        assert standin.accepted_tasks <= ALL_BILLABLE
+    out = capsys.readouterr()
+    assert CANARY not in out.out + out.err
+    assert f"(exit {status})" in out.out
+    for path in tmp_path.iterdir():
+        assert CANARY not in path.read_text("utf-8")
