@@ -1,6 +1,6 @@
 """`python -m bench` (what `make bench` runs): run the benchmarks, print the table, write BENCHMARKS.md.
 
-python -m bench [--only GROUP ...] [--quick] [--output PATH] [--profile-generate]
+Usage: python -m bench [--only GROUP ...] [--quick] [--output PATH] [--profile {generate,client}]
 """
 
 from __future__ import annotations
@@ -8,17 +8,23 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+from pyinstrument import Profiler
+
 from bench import client_calls, findings, sdk_calls, workflow
 from bench.local_server import serving
 from bench.measure import Result
+from bench.payloads import TOKEN
 from bench.report import machine, markdown, text_table, versions
 from contract_tests.paths import BUILD, ROOT, SPEC
+from hidream import HiDream
 
 GROUPS = ("client", "readiness", "generate", "contract")
 
@@ -72,18 +78,37 @@ def profile_generate(out: Path) -> Path:
     """A pyinstrument profile of one generator run, the part of `make check-generated` that costs."""
     out.mkdir(parents=True, exist_ok=True)
     target = out / "profile-generate.txt"
-    with_tools = workflow.tool_env()
-    scratch = out / "generate-scratch"
-    subprocess.run(["rm", "-rf", str(scratch)], check=True)
-    cmd = [
-        sys.executable, "-m", "pyinstrument", "--outfile", str(target), "-m", "openapi_python_client",
-        "generate", "--path", str(SPEC), "--config", "config/openapi-python-client.yaml",
-        "--custom-template-path", "config/templates", "--meta", "uv", "--output-path", str(scratch),
-        "--fail-on-warning",
-    ]  # fmt: skip
-    subprocess.run(cmd, cwd=ROOT, env=with_tools, check=True, capture_output=True)
-    subprocess.run(["rm", "-rf", str(scratch)], check=True)
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as scratch:
+        cmd = [
+            sys.executable, "-m", "pyinstrument", "--show-all", "--outfile", str(target),
+            "-m", "openapi_python_client", "generate", "--path", str(SPEC),
+            "--config", "config/openapi-python-client.yaml", "--custom-template-path", "config/templates",
+            "--meta", "uv", "--output-path", str(Path(scratch) / "client"), "--fail-on-warning",
+        ]  # fmt: skip
+        subprocess.run(cmd, cwd=ROOT, env=workflow.tool_env(), check=True, capture_output=True)
     return target
+
+
+def profile_client(out: Path, calls: int = 5000) -> Path:
+    """A pyinstrument profile of our client's sync submit with the network taken out (MockTransport)."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "profile-client-submit.txt"
+    with (
+        httpx.Client(transport=client_calls.mock_transport()) as http,
+        HiDream(token=TOKEN, base_url="http://bench.invalid", http_client=http) as client,
+    ):
+        call = sdk_calls.sdk_sync_call(client)
+        call()
+        profiler = Profiler(interval=0.0001)
+        profiler.start()
+        for _ in range(calls):
+            call()
+        profiler.stop()
+    target.write_text(profiler.output_text(unicode=True), encoding="utf-8")
+    return target
+
+
+PROFILES: dict[str, Callable[[Path], Path]] = {"generate": profile_generate, "client": profile_client}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,12 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--output", type=Path, default=None, help="where to write the report (default BENCHMARKS.md)"
     )
     parser.add_argument(
-        "--profile-generate", action="store_true", help="profile the generator into build/bench/"
+        "--profile", choices=sorted(PROFILES), help="write a pyinstrument profile to build/bench/ instead"
     )
     args = parser.parse_args(argv)
 
-    if args.profile_generate:
-        print(f"pyinstrument profile: {profile_generate(BUILD / 'bench')}")
+    if args.profile:
+        print(f"pyinstrument profile: {PROFILES[args.profile](BUILD / 'bench')}")
         return 0
     groups = args.only or list(GROUPS)
     output = args.output or (ROOT / "BENCHMARKS.md" if not args.quick and not args.only else None)

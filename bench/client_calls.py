@@ -41,11 +41,11 @@ class ClientSizes:
     """How much work each round does; the defaults keep `make bench` within its budget."""
 
     rounds: int = 7
-    sync_calls: int = 300
-    mock_calls: int = 2000
-    async_requests: int = 640
+    sync_calls: int = 200
+    mock_calls: int = 1000
+    async_requests: int = 320
     concurrency: int = 32
-    constructions: int = 20
+    constructions: int = 10
 
 
 QUICK_CLIENT_SIZES = ClientSizes(

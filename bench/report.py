@@ -126,12 +126,17 @@ REPRODUCE = """\
 make bench                                   # everything below, then this file
 .venv/bin/python -m bench --only client      # just the client rows (also: contract, readiness, generate)
 .venv/bin/python -m bench --quick            # a smoke run with tiny counts (figures mean nothing)
-.venv/bin/python -m bench --profile-generate # pyinstrument profile of the generator run -> build/bench/
+.venv/bin/python -m bench --profile generate # pyinstrument profile of the generator -> build/bench/
+.venv/bin/python -m bench --profile client   # pyinstrument profile of HiDream.upscale.submit -> build/bench/
 
 # the bare schemathesis baseline by hand, against a Prism that is already up:
 scripts/mock -- bash -c 'SCHEMATHESIS_HOOKS=bench.st_mock_hooks PYTHONPATH=. st \\
   --config-file contract_tests/schemathesis.toml run --url "$MOCK_BASE_URL" \\
-  --exclude-checks response_schema_conformance,negative_data_rejection openapi/hidream-image-upscaler.yaml'"""
+  --exclude-checks response_schema_conformance,negative_data_rejection openapi/hidream-image-upscaler.yaml'
+
+# where the bare st run spends its time: st works in threads, which pyinstrument does not follow, so
+# this one used py-spy (pip install py-spy==0.4.3; not a project dependency), same command under
+#   py-spy record -r 200 -f raw -o st.spy -- python -m schemathesis.cli --config-file ..."""
 
 
 def markdown(

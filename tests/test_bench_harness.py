@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from bench import findings, report, workflow
-from bench.__main__ import QUICK, main, run_client
+from bench.__main__ import QUICK, main, profile_client, profile_generate, run_client
 from bench.client_calls import (
     BenchSetupError,
     compare_per_call,
@@ -232,3 +232,14 @@ def test_the_command_line_writes_the_report(tmp_path: Path, capsys: pytest.Captu
     text = out.read_text(encoding="utf-8")
     assert text.count("\n| ") >= len(CLIENT_KEYS) + 4  # header + rows + machine/version facts
     assert "## Findings" in text
+
+
+def test_the_profiles_name_the_code_they_profile(tmp_path: Path) -> None:
+    client_profile = profile_client(tmp_path, calls=20)
+    assert "Upscale.submit" in client_profile.read_text(encoding="utf-8")
+    generate_profile = profile_generate(tmp_path)
+    assert "openapi_python_client" in generate_profile.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "profile-client-submit.txt",
+        "profile-generate.txt",
+    ]  # the generator's output went to a scratch folder that is gone
