@@ -111,7 +111,10 @@ def machine() -> dict[str, str]:
 
 
 def versions() -> dict[str, str]:
-    found = {"Python": platform.python_version()}
+    commit = _command_output(["git", "rev-parse", "--short", "HEAD"])
+    dirty = _command_output(["git", "status", "--porcelain", "--untracked-files=no"]) not in ("", "unknown")
+    found = {"commit": commit + (" (with uncommitted changes)" if dirty else "")}
+    found["Python"] = platform.python_version()
     for name in PYTHON_PACKAGES:
         try:
             found[name] = version(name)
