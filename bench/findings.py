@@ -138,9 +138,10 @@ SDK_PROFILE = (
     "loop around the single successful attempt ~28%, reading the envelope ~25% (a third of it "
     "redacting the token from the text of every answer, success included), preparing the request "
     "(merging headers into an `httpx.Headers`) ~19%, input checks ~16%, building the `UpscaleTask` "
-    "~5%. No one cause: sending the first attempt outside the tenacity machinery and redacting only "
-    "on the error paths would remove about half of it. `src/hidream/` belongs to issue 6 and is "
-    "not changed here."
+    "~5%. A what-if run (monkeypatched in a scratch script, MockTransport, 7 rounds of 2,000 calls) "
+    "cut its own time from ~53 to ~29 µs per call with the first attempt sent outside tenacity's "
+    "loop, and to ~23 µs when successful answers are not redacted too: about 1.06x on the "
+    "local-server row. `src/hidream/` belongs to issue 6 and is not changed here."
 )
 
 
