@@ -9,8 +9,10 @@ from bench.measure import Result
 
 METHOD = [
     "**Interleaving.** Subject and baseline run alternately, AB then BA, one round each, after one "
-    "unmeasured warm-up of each; a figure is the median of the per-round ratios (or differences), so "
-    "load from other processes falls on both sides of a pair. Clocks: `time.perf_counter_ns`.",
+    "unmeasured warm-up of each (none for the contract run and the Prism launches: each of their "
+    "rounds is a whole cold run on purpose); a figure is the median of the per-round ratios (or "
+    "differences), so load from other processes falls on both sides of a pair. "
+    "Clocks: `time.perf_counter_ns`.",
     "**Client calls.** The spec's own examples: the `imageUrl` request, the `accepted` answer. The local "
     "server (`bench/local_server.py`, stdlib `ThreadingHTTPServer`, HTTP/1.1 keep-alive, 127.0.0.1, "
     "port picked by the kernel) runs in a process of its own, so it does not share the client's GIL; "
