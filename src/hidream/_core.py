@@ -110,6 +110,28 @@ def _transport_error(error: httpx.TransportError, redact: Callable[[str], str]) 
     return APIConnectionError(f"connection failed during the request: {detail}", request_sent=True)
 
 
+class _FirstFailure:
+    """Hands the failure of the first attempt, sent outside tenacity, to tenacity as its attempt 1.
+
+    So the policy's bounds and waits count it exactly as if tenacity had sent it: `raise_once` replays
+    the error in tenacity's first attempt, and the time the first attempt took is taken off the budget.
+    """
+
+    def __init__(self, error: HiDreamError, policy: RetryPolicy, started: float) -> None:
+        self._error: HiDreamError | None = error
+        self._policy = policy
+        self._started = started
+
+    def remaining_policy(self) -> RetryPolicy:
+        spent = time.monotonic() - self._started
+        return self._policy.replace(max_total_seconds=max(0.0, self._policy.max_total_seconds - spent))
+
+    def raise_once(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
 class _Core:
     """What the sync and async cores share: configuration, building requests, reading responses."""
 
@@ -208,8 +230,14 @@ class SyncCore(_Core):
         retry: RetryPolicy | None = None,
     ) -> E:
         what, request = self._prepare(endpoint, params, timeout)
-        for attempt in retrying(retry or self.retry, what):
+        started = time.monotonic()
+        try:  # the first attempt skips the retry machinery: most calls need nothing more
+            return self._send_once(endpoint, request, what)
+        except HiDreamError as error:
+            first = _FirstFailure(error, retry or self.retry, started)
+        for attempt in retrying(first.remaining_policy(), what):
             with attempt:
+                first.raise_once()
                 return self._send_once(endpoint, request, what)
         raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
@@ -244,8 +272,14 @@ class AsyncCore(_Core):
         retry: RetryPolicy | None = None,
     ) -> E:
         what, request = self._prepare(endpoint, params, timeout)
-        async for attempt in async_retrying(retry or self.retry, what):
+        started = time.monotonic()
+        try:  # the first attempt skips the retry machinery: most calls need nothing more
+            return await self._send_once(endpoint, request, what)
+        except HiDreamError as error:
+            first = _FirstFailure(error, retry or self.retry, started)
+        async for attempt in async_retrying(first.remaining_policy(), what):
             with attempt:
+                first.raise_once()
                 return await self._send_once(endpoint, request, what)
         raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
 
