@@ -428,6 +428,13 @@ def test_settings_name_what_is_wrong() -> None:
     assert repr(Secret("x")) == "Secret('[REDACTED]')"
 
 
+def test_settings_take_an_empty_variable_as_unset() -> None:
+    """A CI variable that is not defined in the repository arrives as an empty string."""
+    config = load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_MAX_BILLABLE": "", "HIDREAM_LIVE_PROBES": " "})
+    assert (config.max_billable, config.probes) == (1, "auto")
+    assert load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_MAX_BILLABLE": "9"}).max_billable == 9
+
+
 def test_requests_library_is_what_the_guard_wraps() -> None:
     # The guard is a requests transport adapter: schemathesis' requests transport uses our session.
     assert issubclass(GuardedAdapter, requests.adapters.HTTPAdapter)
