@@ -50,7 +50,7 @@ class LiveSettings:
 def _number(
     env: Mapping[str, str], name: str, default: str, *, kind: type[int] | type[float], low: float
 ) -> float:
-    raw = (env.get(name) or default).strip()  # set but empty (an unset CI variable) = the default
+    raw = env.get(name, "").strip() or default  # set but empty (an unset CI variable) = the default
     try:
         value = kind(raw)
     except ValueError:
@@ -75,7 +75,7 @@ def load(env: Mapping[str, str] | None = None) -> LiveSettings:
         raise UsageError(f"HIDREAM_API_BASE_URL must be an http(s) URL, got {base_url!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise UsageError("HIDREAM_API_BASE_URL must not carry a query, fragment or credentials")
-    probes = (env.get("HIDREAM_LIVE_PROBES") or "auto").strip()
+    probes = env.get("HIDREAM_LIVE_PROBES", "").strip() or "auto"
     if probes not in PROBE_SETS:
         raise UsageError(f"HIDREAM_LIVE_PROBES must be one of {', '.join(PROBE_SETS)}, got {probes!r}")
     return LiveSettings(
