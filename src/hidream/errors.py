@@ -63,36 +63,28 @@ class AuthenticationError(HiDreamError):
     """No token, or the service refused it (HTTP 401 or 403)."""
 
 
-class RateLimitError(HiDreamError):
+class _WithRetryAfter(HiDreamError):
+    """An error whose response may say when to come back: `retry_after` in seconds, if it did."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        code: int | None = None,
+        request_id: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, request_id=request_id, http_status=http_status)
+        self.retry_after = retry_after
+
+
+class RateLimitError(_WithRetryAfter):
     """HTTP 429: the request was not processed. `retry_after`: the server's wait in seconds, if any."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        code: int | None = None,
-        request_id: str | None = None,
-        http_status: int | None = None,
-    ) -> None:
-        super().__init__(message, code=code, request_id=request_id, http_status=http_status)
-        self.retry_after = retry_after
 
-
-class ServerError(HiDreamError):
+class ServerError(_WithRetryAfter):
     """HTTP 5xx. The task may or may not have been created, so it is retried only on request."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        code: int | None = None,
-        request_id: str | None = None,
-        http_status: int | None = None,
-    ) -> None:
-        super().__init__(message, code=code, request_id=request_id, http_status=http_status)
-        self.retry_after = retry_after
 
 
 class RejectedRequestError(HiDreamError):
