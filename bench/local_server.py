@@ -8,22 +8,17 @@ the benchmark process dies. `serving()` is the context manager the benchmarks us
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from contract_tests.child_server import ChildStartError, serving_child
 from contract_tests.paths import OPERATION_PATH, ROOT
 
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0
 
-
-class LocalServerError(RuntimeError):
+class LocalServerError(ChildStartError):
     """The local server did not start; the message carries what it printed."""
 
 
@@ -72,38 +67,9 @@ def serve_until_stdin_closes() -> None:
 @contextmanager
 def serving() -> Iterator[str]:
     """Start the server in a child process and yield its base URL; always stop it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.local_server"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("PORT="):
-            proc.kill()
-            _, errors = proc.communicate(timeout=START_TIMEOUT_S)
-            raise LocalServerError(f"bench.local_server did not start (exit {proc.returncode}):\n{errors}")
-        yield f"http://127.0.0.1:{int(line.split('=', 1)[1])}"
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.stdin is not None and not proc.stdin.closed:
-        proc.stdin.close()
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
+    argv = [sys.executable, "-m", "bench.local_server"]
+    with serving_child(argv, ready_key="PORT", cwd=ROOT, error=LocalServerError) as port:
+        yield f"http://127.0.0.1:{int(port)}"
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -222,3 +223,12 @@ def test_no_fixed_sleeps_wait_for_prism() -> None:
     assert sleeps
     assert all(float(s) <= 0.1 for s in sleeps)
     assert "time.sleep" not in (ROOT / "contract_tests" / "mock_server.py").read_text(encoding="utf-8")
+
+
+def test_child_server_that_never_serves_raises_with_its_stderr(tmp_path: Path) -> None:
+    from contract_tests.child_server import ChildStartError, serving_child
+
+    argv = [sys.executable, "-c", "import sys; print('no port for you', file=sys.stderr); sys.exit(3)"]
+    with pytest.raises(ChildStartError, match=r"(?s)did not start \(exit 3\).*no port for you"):  # noqa: SIM117
+        with serving_child(argv, ready_key="PORT", cwd=tmp_path):
+            pass
