@@ -1,7 +1,7 @@
 """A local stand-in for the HiDream upscale endpoint: the documented behaviour, plus drift modes.
 
 It serves `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the provider's page
-(shared/reference/image_upscaler_submit.zh.txt) describes it:
+(openapi/reference/image_upscaler_submit.zh.txt) describes it:
 
 - `Authorization: Bearer <token>` is checked first; a missing or other token gets 401 with
   `WWW-Authenticate: Bearer` and an error envelope.
