@@ -78,7 +78,7 @@ def sdk_sync_mock_transport(sizes: ClientSizes) -> Result:
             calls=sizes.mock_calls,
             rounds=sizes.rounds,
             target=None,
-            note="input checks, the generated request builder, the retry wrapper, envelope parsing",
+            note="input checks, the generated request builder, envelope parsing (no retries on success)",
             key="sdk_sync_mock",
         )
 
