@@ -23,8 +23,9 @@ from bench.local_server import serving
 from bench.measure import Result
 from bench.payloads import TOKEN
 from bench.report import machine, markdown, text_table, versions
-from contract_tests.paths import BUILD, ROOT, SPEC
 from hidream import HiDream
+from hidream_contract.project import BUILD, ROOT
+from hidream_contract.spec import SPEC_PATH
 
 GROUPS = ("client", "readiness", "generate", "contract")
 
@@ -81,7 +82,7 @@ def profile_generate(out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as scratch:
         cmd = [
             sys.executable, "-m", "pyinstrument", "--show-all", "--outfile", str(target),
-            "-m", "openapi_python_client", "generate", "--path", str(SPEC),
+            "-m", "openapi_python_client", "generate", "--path", str(SPEC_PATH),
             "--config", "config/openapi-python-client.yaml", "--custom-template-path", "config/templates",
             "--meta", "uv", "--output-path", str(Path(scratch) / "client"), "--fail-on-warning",
         ]  # fmt: skip

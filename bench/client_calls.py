@@ -23,7 +23,9 @@ from hidream_api_client.models import ModelVersion, UpsaleRatio, UpscaleRequest,
 
 from bench.measure import Goal, Result, Target, interleave, per_call_us
 from bench.payloads import HEADERS, TOKEN, accepted_body, request_example
-from contract_tests.paths import OPERATION_PATH
+from hidream_contract.spec import production_base_url, submit
+
+SUBMIT_PATH = submit().path
 
 SYNC_TARGET = Target(Goal.RATIO_AT_MOST, 1.10)
 ASYNC_TARGET = Target(Goal.RATIO_AT_LEAST, 0.9)
@@ -84,7 +86,7 @@ def raw_sync_call(http: httpx.Client) -> Call:
     payload = request_example()
 
     def call() -> object:
-        return http.post(OPERATION_PATH, json=payload, headers=HEADERS).json()
+        return http.post(SUBMIT_PATH, json=payload, headers=HEADERS).json()
 
     return call
 
@@ -93,7 +95,7 @@ def raw_async_call(http: httpx.AsyncClient) -> AsyncCall:
     payload = request_example()
 
     async def call() -> object:
-        return (await http.post(OPERATION_PATH, json=payload, headers=HEADERS)).json()
+        return (await http.post(SUBMIT_PATH, json=payload, headers=HEADERS)).json()
 
     return call
 
@@ -280,7 +282,7 @@ def generated_async_concurrent(base_url: str, sizes: ClientSizes) -> Result:
 
 def construction(sizes: ClientSizes) -> list[Result]:
     shared = ssl.create_default_context()
-    base = "https://www.hidreamai.com/api-pub/gw/v3"  # never contacted: construction only
+    base = production_base_url()  # never contacted: construction only
 
     def make_generated() -> AuthenticatedClient:
         client = generated_client(base)

@@ -28,7 +28,7 @@ METHOD = [
     "after the round, outside the timing.",
     "**Contract run.** `scripts/contract` (what `make contract` runs after its install check: pytest, "
     "Prism started and stopped by `scripts/mock`) against a bare `st run` with "
-    "`--config-file contract_tests/schemathesis.toml` (same seed, phases, modes, max-examples) against "
+    "`--config-file config/schemathesis.toml` (same seed, phases, modes, max-examples) against "
     "a Prism started once beforehand. The bare run loads the same mock-only checks as schemathesis "
     "hooks (`bench/st_mock_hooks.py`) and excludes the two originals they replace, so both check every "
     "answer alike and send the same test cases (the request counts in the row are each tool's own "

@@ -14,8 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from contract_tests.child_server import ChildStartError, serving_child
-from contract_tests.paths import OPERATION_PATH, ROOT
+from hidream_contract.children import ChildStartError, serving_child
+from hidream_contract.project import ROOT
+from hidream_contract.spec import submit
+
+SUBMIT_PATH = submit().path
 
 
 class LocalServerError(ChildStartError):
@@ -30,7 +33,7 @@ def _handler(body: bytes) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             self.rfile.read(length)
-            if self.path != OPERATION_PATH:
+            if self.path != SUBMIT_PATH:
                 self.send_error(404)
                 return
             self.send_response(200)

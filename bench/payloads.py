@@ -6,9 +6,9 @@ import json
 from functools import cache
 from typing import Any
 
-import yaml
+from hidream_contract.spec import load, submit
 
-from contract_tests.paths import OPERATION_PATH, SPEC
+SUBMIT_PATH = submit().path
 
 TOKEN = "bench-token"  # noqa: S105 - the local server accepts any token; not a secret
 HEADERS = {
@@ -20,8 +20,8 @@ HEADERS = {
 
 @cache
 def _operation() -> dict[str, Any]:
-    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    operation: dict[str, Any] = spec["paths"][OPERATION_PATH]["post"]
+    spec = load()
+    operation: dict[str, Any] = spec["paths"][SUBMIT_PATH]["post"]
     return operation
 
 

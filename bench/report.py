@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bench.measure import Goal, Result
-from contract_tests.paths import ROOT
+from hidream_contract.project import ROOT
 
 _DECIMALS = {"µs/call": 1, "req/s": 0, "ms/client": 2, "s": 3}
 PYTHON_PACKAGES = ("httpx", "openapi-python-client", "schemathesis", "hypothesis", "pyinstrument")
@@ -134,7 +134,7 @@ make bench                                   # everything below, then this file
 
 # the bare schemathesis baseline by hand, against a Prism that is already up:
 scripts/mock -- bash -c 'SCHEMATHESIS_HOOKS=bench.st_mock_hooks PYTHONPATH=. st \\
-  --config-file contract_tests/schemathesis.toml run --url "$MOCK_BASE_URL" \\
+  --config-file config/schemathesis.toml run --url "$MOCK_BASE_URL" \\
   --exclude-checks response_schema_conformance,negative_data_rejection openapi/hidream-image-upscaler.yaml'
 
 # where the bare st run spends its time: st works in threads, which pyinstrument does not follow, so

@@ -29,6 +29,7 @@ from bench.client_calls import (
 from bench.measure import Goal, Result, Target
 from bench.payloads import TOKEN, request_example
 from hidream import AsyncHiDream, HiDream
+from hidream_contract.spec import production_base_url
 
 # A new client must not pay the ~20 ms of a fresh SSL context: a tenth of it is the ceiling.
 CONSTRUCTION_TARGET = Target(Goal.VALUE_AT_MOST, 2.0)
@@ -104,7 +105,7 @@ def sdk_async_concurrent(base_url: str, sizes: ClientSizes) -> Result:
 
 def sdk_construction(sizes: ClientSizes) -> Result:
     shared = ssl.create_default_context()
-    base = "https://www.hidreamai.com/api-pub/gw/v3"  # never contacted: construction only
+    base = production_base_url()  # never contacted: construction only
 
     def close(client: HiDream | httpx.Client) -> None:
         client.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import schemathesis
 
-from contract_tests.mock_checks import MOCK_CHECKS
+from hidream_contract.mock_checks import MOCK_CHECKS
 
 for _check in MOCK_CHECKS:
     schemathesis.check(_check)

@@ -1,5 +1,5 @@
 """The project's workflows against the tools they wrap: the mock contract run, Prism readiness,
-and the regenerate + drift check."""
+and the regenerate + check-generated run."""
 
 from __future__ import annotations
 
@@ -20,14 +20,15 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 from bench.measure import Goal, Result, Target, interleave
-from contract_tests.mock_server import running_mock
-from contract_tests.paths import ROOT, SPEC
+from hidream_contract.mock import running_mock
+from hidream_contract.project import ROOT
+from hidream_contract.spec import SPEC_PATH
 
 CONTRACT_TARGET = Target(Goal.RATIO_AT_MOST, 1.3)
 READINESS_TARGET = Target(Goal.DIFFERENCE_AT_MOST, 0.1)
 CHECK_GENERATED_TARGET = Target(Goal.VALUE_AT_MOST, 2.0)
-SCHEMATHESIS_TOML = ROOT / "contract_tests" / "schemathesis.toml"
-# The pytest run swaps these two checks for the narrow mock-only ones in contract_tests/mock_checks.py;
+SCHEMATHESIS_TOML = ROOT / "config" / "schemathesis.toml"
+# The pytest run swaps these two checks for the narrow mock-only ones in src/hidream_contract/mock_checks.py;
 # the bare run loads the same replacements as schemathesis hooks (bench/st_mock_hooks.py).
 REPLACED_CHECKS = "response_schema_conformance,negative_data_rejection"
 STEP_TIMEOUT_S = 600.0
@@ -41,7 +42,7 @@ class WorkflowError(RuntimeError):
 @dataclass(frozen=True)
 class WorkflowSizes:
     contract_rounds: int = 3
-    max_examples: int | None = None  # None: what contract_tests/schemathesis.toml says
+    max_examples: int | None = None  # None: what config/schemathesis.toml says
     readiness_rounds: int = 5
     generate_rounds: int = 5
     min_requests: int | None = None  # None: the contract run's own floor
@@ -81,7 +82,7 @@ _REQUESTS_SENT = re.compile(r"requests sent: \*\*(\d+)\*\*")
 
 
 def requests_in_summary(summary: Path) -> int:
-    """The request count contract_tests/run_stats.py writes into the run's summary."""
+    """The request count src/hidream_contract/run_stats.py writes into the run's summary."""
     match = _REQUESTS_SENT.search(summary.read_text(encoding="utf-8"))
     if match is None:
         raise WorkflowError(f"no 'requests sent' line in {summary}")
@@ -125,7 +126,7 @@ def st_run_command(sizes: WorkflowSizes, base_url: str, report_dir: Path) -> tup
     ]
     if sizes.max_examples is not None:
         cmd += ["--max-examples", str(sizes.max_examples)]
-    cmd.append(str(SPEC))
+    cmd.append(str(SPEC_PATH))
     return cmd, tool_env(SCHEMATHESIS_HOOKS="bench.st_mock_hooks", PYTHONPATH=str(ROOT))
 
 
@@ -211,7 +212,7 @@ def _probe_until_answer(port: int, started: int, deadline_s: float) -> float | N
 def _mock_process() -> Iterator[subprocess.Popen[str]]:
     """scripts/mock --serve, stopped (stdin closed, then its group killed) however the block ends."""
     proc = subprocess.Popen(
-        [str(ROOT / "scripts" / "mock"), "--serve", str(SPEC)],
+        [str(ROOT / "scripts" / "mock"), "--serve", str(SPEC_PATH)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -288,7 +289,7 @@ def prism_readiness(sizes: WorkflowSizes) -> Result:
     )
 
 
-# --- regenerate + drift check ---------------------------------------------------------------------
+# --- regenerate + check-generated ---------------------------------------------------------------------
 
 
 def check_generated(sizes: WorkflowSizes) -> Result:
@@ -303,7 +304,7 @@ def check_generated(sizes: WorkflowSizes) -> Result:
                 "openapi-python-client",
                 "generate",
                 "--path",
-                str(SPEC),
+                str(SPEC_PATH),
                 "--config",
                 "config/openapi-python-client.yaml",
                 "--custom-template-path",
@@ -324,7 +325,7 @@ def check_generated(sizes: WorkflowSizes) -> Result:
             rounds=sizes.generate_rounds,
         )
     return Result(
-        "regenerate + drift check (wall time)",
+        "regenerate + check-generated (wall time)",
         "make check-generated",
         "bare openapi-python-client generate",
         "s",

@@ -1,8 +1,8 @@
 """The contract run: schemathesis fuzzes the spec's Prism mock with positive and negative data.
 
 Every answer is checked against the spec (status, content type, headers, body schema) and against
-the data-acceptance checks; Prism's two known quirks are handled by contract_tests/mock_checks.py.
-The settings live in contract_tests/schemathesis.toml; CONTRACT_SEED and CONTRACT_MAX_EXAMPLES
+the data-acceptance checks; Prism's two known quirks are handled by src/hidream_contract/mock_checks.py.
+The settings live in config/schemathesis.toml; CONTRACT_SEED and CONTRACT_MAX_EXAMPLES
 override the seed and the fuzzing budget, CONTRACT_REPORT_DIR where the summary goes.
 """
 
@@ -18,15 +18,16 @@ import requests
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from contract_tests.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
-from contract_tests.paths import REPORTS, ROOT, SPEC
-from contract_tests.run_stats import RunStats, min_requests, write_summary
+from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
+from hidream_contract.project import CONFIG, REPORTS
+from hidream_contract.run_stats import RunStats, min_requests, write_summary
+from hidream_contract.spec import SPEC_PATH
 
 pytestmark = [pytest.mark.contract, pytest.mark.prism]
 
 
 def _load_config() -> SchemathesisConfig:
-    config = SchemathesisConfig.from_path(ROOT / "contract_tests" / "schemathesis.toml")
+    config = SchemathesisConfig.from_path(CONFIG / "schemathesis.toml")
     project = config.projects.default
     if seed := os.environ.get("CONTRACT_SEED"):
         project.seed = int(seed)
@@ -35,7 +36,7 @@ def _load_config() -> SchemathesisConfig:
     return config
 
 
-schema = schemathesis.openapi.from_path(SPEC, config=_load_config())
+schema = schemathesis.openapi.from_path(SPEC_PATH, config=_load_config())
 STATS = RunStats()
 
 
@@ -73,5 +74,5 @@ def test_run_sent_enough_requests() -> None:
     """Runs after the parametrized test (file order): a run that sent too little proves little."""
     assert STATS.requests >= min_requests(), (
         f"the contract run sent {STATS.requests} requests; at least {min_requests()} are required "
-        "(raise max-examples in contract_tests/schemathesis.toml)"
+        "(raise max-examples in config/schemathesis.toml)"
     )

@@ -5,3 +5,6 @@ export SCARF_ANALYTICS=false          # Prism/Spectral's install-time analytics
 export REDOCLY_TELEMETRY=off
 export NO_UPDATE_NOTIFIER=1
 export PYTHONDONTWRITEBYTECODE=1
+# The one pointer to the spec, for scripts and Python alike (hidream_contract/spec.py holds it).
+SPEC=$(python -m hidream_contract.spec path)
+export SPEC

@@ -28,7 +28,10 @@ from bench.client_calls import (
 from bench.local_server import serving
 from bench.measure import Goal, Result, Target, interleave, per_call_us
 from bench.payloads import HEADERS, accepted_body, request_example
-from contract_tests.paths import OPERATION_PATH, ROOT
+from hidream_contract.project import ROOT
+from hidream_contract.spec import submit
+
+SUBMIT_PATH = submit().path
 
 CLIENT_KEYS = [
     "sync_local",
@@ -107,13 +110,13 @@ def test_figures_are_medians_of_the_paired_rounds_and_verdicts_follow_the_goal()
 
 def test_local_server_answers_the_spec_example_and_stops() -> None:
     with serving() as base_url, httpx.Client(base_url=base_url) as http:
-        ok = http.post(OPERATION_PATH, json=request_example(), headers=HEADERS)
+        ok = http.post(SUBMIT_PATH, json=request_example(), headers=HEADERS)
         assert ok.status_code == 200
         assert ok.content == accepted_body()
         assert ok.json()["code"] == 0
         assert http.post("/elsewhere", json={}).status_code == 404
     with pytest.raises(httpx.TransportError):
-        httpx.post(base_url + OPERATION_PATH, json={}, timeout=2)
+        httpx.post(base_url + SUBMIT_PATH, json={}, timeout=2)
 
 
 def test_a_call_that_is_not_accepted_is_refused_before_timing() -> None:
@@ -154,7 +157,7 @@ def test_request_counts_are_read_from_both_runs_reports(tmp_path: Path) -> None:
 def test_the_bare_st_run_uses_the_contract_runs_settings(tmp_path: Path) -> None:
     sizes = workflow.WorkflowSizes(max_examples=7)
     cmd, env = workflow.st_run_command(sizes, "http://127.0.0.1:1", tmp_path)
-    assert cmd[:3] == ["st", "--config-file", str(ROOT / "contract_tests" / "schemathesis.toml")]
+    assert cmd[:3] == ["st", "--config-file", str(ROOT / "config" / "schemathesis.toml")]
     assert cmd[cmd.index("--exclude-checks") + 1] == workflow.REPLACED_CHECKS
     assert cmd[cmd.index("--max-examples") + 1] == "7"
     assert env["SCHEMATHESIS_HOOKS"] == "bench.st_mock_hooks"

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from contract_tests.standin import StandIn, running_standin
 from hidream import (
     APIConnectionError,
     APITimeoutError,
@@ -28,7 +27,8 @@ from hidream import (
     ServerError,
 )
 from hidream.cli import EPILOG, exit_code, main
-from tests.client_support import PNG, record_sleeps
+from tests.doubles.http import PNG, record_sleeps
+from tests.doubles.standin import StandIn, running_standin
 
 TOKEN = "cli-test-token"
 IMAGE = "https://storage.example.test/photo.png"

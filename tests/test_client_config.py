@@ -18,7 +18,8 @@ from hidream import (
     RetryPolicy,
 )
 from hidream._core import shared_ssl_context
-from tests.client_support import IMAGE_URL, TOKEN, Script, async_transport, ok, sync_transport
+from hidream_contract.spec import production_base_url, submit
+from tests.doubles.http import IMAGE_URL, TOKEN, Script, async_transport, ok, sync_transport
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +35,7 @@ def test_token_and_base_url_come_from_the_environment(monkeypatch: pytest.Monkey
     with HiDream(http_client=sync_transport(script)) as client:
         assert client.base_url == "http://127.0.0.1:9/staging"
         client.upscale.submit(IMAGE_URL)
-    assert str(script.requests[0].url) == "http://127.0.0.1:9/staging/image/image_upscaler/async"
+    assert str(script.requests[0].url) == "http://127.0.0.1:9/staging" + submit().path
     assert script.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
@@ -47,12 +48,12 @@ def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     ) as c:
         c.upscale.submit(IMAGE_URL)
     assert script.requests[0].headers["Authorization"] == "Bearer from-arg"
-    assert script.requests[0].url.path == "/arg/image/image_upscaler/async"
+    assert script.requests[0].url.path == "/arg" + submit().path
 
 
 def test_the_default_base_url_is_the_production_gateway() -> None:
     with HiDream(token=TOKEN) as client:
-        assert client.base_url == "https://www.hidreamai.com/api-pub/gw/v3" == hidream.DEFAULT_BASE_URL
+        assert client.base_url == production_base_url() == hidream.DEFAULT_BASE_URL
 
 
 @pytest.mark.parametrize("token", [None, "", "   "])

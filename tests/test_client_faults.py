@@ -24,7 +24,7 @@ from hidream import (
     ServerError,
     UpscaleTask,
 )
-from tests.client_support import (
+from tests.doubles.http import (
     ACCEPTED,
     IMAGE_URL,
     REJECTED,

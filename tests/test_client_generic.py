@@ -8,7 +8,6 @@ line: success parses into the generated model, and errors and retries behave as 
 
 from __future__ import annotations
 
-import copy
 import importlib
 import subprocess
 import sys
@@ -22,7 +21,6 @@ import httpx
 import pytest
 import yaml
 
-from contract_tests.paths import ROOT, SPEC
 from hidream import (
     AsyncHiDream,
     Endpoint,
@@ -32,10 +30,13 @@ from hidream import (
     RateLimitError,
     RejectedRequestError,
 )
-from tests.client_support import TOKEN, Script, Sleeps, async_transport, record_sleeps, sync_transport
+from hidream_contract.project import ROOT
+from hidream_contract.spec import load, submit
+from tests.doubles.http import TOKEN, Script, Sleeps, async_transport, record_sleeps, sync_transport
 
 PACKAGE = "second_op_client"
-RESULT_PATH = "/image/image_upscaler/async/{task_id}"
+SUBMIT_PATH = submit().path
+RESULT_PATH = SUBMIT_PATH + "/{task_id}"
 RESULT = {
     "code": 0,
     "message": "Success",
@@ -98,7 +99,7 @@ TASK_RESULT_ENVELOPE: dict[str, Any] = {
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
     """The two-operation client, generated and imported; removed from sys.modules afterwards."""
     work = tmp_path_factory.mktemp("second-op")
-    spec = copy.deepcopy(yaml.safe_load(SPEC.read_text(encoding="utf-8")))
+    spec = load()
     spec["paths"][RESULT_PATH] = SECOND_OPERATION
     spec["components"]["schemas"]["TaskResultEnvelope"] = TASK_RESULT_ENVELOPE
     (work / "spec.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
@@ -153,7 +154,7 @@ def test_the_new_operation_parses_into_its_generated_model(generated: SimpleName
     assert envelope.result.images == ["https://cdn.example.test/out.png"]
     assert envelope.request_id == "rid-result"
     request = script.requests[0]
-    assert (request.method, str(request.url)) == ("GET", "https://gw.test/v3/image/image_upscaler/async/t-1")
+    assert (request.method, str(request.url)) == ("GET", "https://gw.test/v3" + SUBMIT_PATH + "/t-1")
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["X-accept-language"] == "en"
 
@@ -217,6 +218,6 @@ def test_both_operations_of_the_regenerated_client_share_the_machinery(generated
     assert created.result.task_id == "t"
     assert result.result.status == 1
     assert [r.url.path for r in script.requests] == [
-        "/api-pub/gw/v3/image/image_upscaler/async",
-        "/api-pub/gw/v3/image/image_upscaler/async/t",
+        "/api-pub/gw/v3" + SUBMIT_PATH,
+        "/api-pub/gw/v3" + SUBMIT_PATH + "/t",
     ]

@@ -10,7 +10,8 @@ import pytest
 
 from hidream import MAX_IMAGE_BYTES, HiDream, InvalidInputError
 from hidream._images import image_format, prepare_image
-from tests.client_support import IMAGE_URL, JPEG, PNG, TOKEN, WEBP, Script, ok, sync_transport
+from hidream_contract.spec import production_base_url, submit
+from tests.doubles.http import IMAGE_URL, JPEG, PNG, TOKEN, WEBP, Script, ok, sync_transport
 
 PNG_B64 = base64.b64encode(PNG).decode()
 
@@ -83,7 +84,7 @@ def test_valid_arguments_reach_the_wire_as_the_spec_names_them(client: HiDream, 
     assert script.sent == 1
     request = script.requests[0]
     assert request.method == "POST"
-    assert str(request.url) == "https://www.hidreamai.com/api-pub/gw/v3/image/image_upscaler/async"
+    assert str(request.url) == production_base_url() + submit().path
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["X-accept-language"] == "en"
     assert request.headers["API-User-ID"] == "user-42"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.paths import ROOT
-from contract_tests.standin import running_standin
-from tests.client_support import PNG
+from hidream_contract.project import ROOT
+from tests.doubles.http import PNG
+from tests.doubles.standin import running_standin
 
 
 def opening_example() -> str:

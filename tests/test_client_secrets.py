@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from hidream import AsyncHiDream, HiDream, HiDreamError, RetryPolicy
-from tests.client_support import ACCEPTED, IMAGE_URL, TOKEN, Script, async_transport, ok, sync_transport
+from tests.doubles.http import ACCEPTED, IMAGE_URL, TOKEN, Script, async_transport, ok, sync_transport
 
 ECHOED = f"token {TOKEN} is not valid"  # a careless server that repeats the token back
 

@@ -14,7 +14,6 @@ from typing import Any
 import anyio
 import pytest
 
-from contract_tests.standin import running_standin
 from hidream import (
     APIConnectionError,
     APITimeoutError,
@@ -29,7 +28,8 @@ from hidream import (
     ServerError,
     UpscaleTask,
 )
-from tests.client_support import ACCEPTED, PNG, Sleeps, record_sleeps
+from tests.doubles.http import ACCEPTED, PNG, Sleeps, record_sleeps
+from tests.doubles.standin import running_standin
 
 STANDIN_TOKEN = "standin-token"
 IMAGE = "https://storage.example.test/photo.png"  # the stand-in "fetches" URLs ending in an image suffix

@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.paths import OPERATION_PATH, ROOT, SCRIPTS, SPEC
-from spec_compat.changes import Change, diff
-from spec_compat.cli import run
-from spec_compat.judge import Finding, Verdict, judge
-from spec_compat.loading import CompatError, default_base, load_file, parse_spec
-from spec_compat.openapi import covering_status, media_type_matches
-from spec_compat.report import Outcome, _touches, parse_version
+from hidream_contract.compat.changes import Change, diff
+from hidream_contract.compat.cli import run
+from hidream_contract.compat.judge import Finding, Verdict, judge
+from hidream_contract.compat.loading import CompatError, default_base, load_file, parse_spec
+from hidream_contract.compat.openapi import covering_status, media_type_matches
+from hidream_contract.compat.report import Outcome, _touches, parse_version
+from hidream_contract.project import ROOT, SCRIPTS
+from hidream_contract.spec import SPEC_PATH, submit
+
+SUBMIT_PATH = submit().path
 
 EXAMPLES = 40  # per operation and response: enough to reach every branch of this spec, quick to run
 Spec = dict[str, Any]
@@ -27,7 +30,7 @@ Edit = Callable[[Spec], None]
 
 @pytest.fixture(scope="module")
 def base() -> Spec:
-    return load_file(SPEC)
+    return load_file(SPEC_PATH)
 
 
 def schemas(spec: Spec) -> dict[str, Any]:
@@ -36,7 +39,7 @@ def schemas(spec: Spec) -> dict[str, Any]:
 
 
 def post(spec: Spec) -> dict[str, Any]:
-    found: dict[str, Any] = spec["paths"][OPERATION_PATH]["post"]
+    found: dict[str, Any] = spec["paths"][SUBMIT_PATH]["post"]
     return found
 
 
@@ -98,7 +101,7 @@ def new_success_status(spec: Spec) -> None:
 
 
 def moved_path(spec: Spec) -> None:
-    spec["paths"]["/image/image_upscaler/v2/async"] = spec["paths"].pop(OPERATION_PATH)
+    spec["paths"]["/image/image_upscaler/v2/async"] = spec["paths"].pop(SUBMIT_PATH)
 
 
 def required_header(spec: Spec) -> None:
@@ -204,10 +207,7 @@ def test_major_bump_turns_breaking_into_exit_0(base: Spec, tmp_path: Path) -> No
     assert "BREAKING: clients generated from the old spec break" in text
     assert "this major change calls for 2.0.0" in text
     assert "## [2.0.0] - " in text
-    assert (
-        "- **Breaking:** POST /image/image_upscaler/async request body: value(s) [4] of `upsale_ratio`"
-        in text
-    )
+    assert f"- **Breaking:** POST {SUBMIT_PATH} request body: value(s) [4] of `upsale_ratio`" in text
 
     breaking["info"]["version"] = "2.0.0"
     write(tmp_path / "new.yaml", breaking)
@@ -225,7 +225,7 @@ def test_compatible_change_asks_for_a_minor_version(base: Spec, tmp_path: Path) 
     text = report.read_text(encoding="utf-8")
     assert "**COMPATIBLE" in text
     assert "this minor change calls for 1.1.0" in text
-    assert "### Added\n\n- POST /image/image_upscaler/async request body: optional `seed`" in text
+    assert f"### Added\n\n- POST {SUBMIT_PATH} request body: optional `seed`" in text
     assert "**Breaking:**" not in text
 
 
@@ -303,7 +303,7 @@ def test_git_mode_reports_what_it_could_not_do(repo: Path, capsys: pytest.Captur
 def test_not_a_spec_is_reported_as_could_not_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("openapi: 3.1.0\ninfo: {}\npaths: {}\n", encoding="utf-8")
-    assert run([str(SPEC), "--spec", str(broken), "--report", str(tmp_path / "r.md")]) == 2
+    assert run([str(SPEC_PATH), "--spec", str(broken), "--report", str(tmp_path / "r.md")]) == 2
     assert 'is not a valid OpenAPI document: "title" is a required property\n' in capsys.readouterr().err
     broken.write_text("paths: [", encoding="utf-8")
     with pytest.raises(CompatError, match="is not valid YAML"):
@@ -320,9 +320,7 @@ def test_script_runs_the_gate_on_spec_files(base: Spec, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "==> compat: COMPATIBLE" in done.stdout
-    assert "### Added\n\n- response 429 of POST /image/image_upscaler/async" in report.read_text(
-        encoding="utf-8"
-    )
+    assert f"### Added\n\n- response 429 of POST {SUBMIT_PATH}" in report.read_text(encoding="utf-8")
 
 
 def test_info_version_is_the_generated_package_version(base: Spec, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""scripts/contract-live against the local stand-in: its exit status is the verdict.
+"""scripts/contract-live against the local stand-in: its exit status is the expected.
 
 Every run checks three things besides its own assertions: the stand-in accepted no more tasks than
 HIDREAM_LIVE_MAX_BILLABLE allows, the report and JUnit were written, and the token (a canary) appears
@@ -18,13 +18,21 @@ from pathlib import Path
 import pytest
 import requests
 
-from contract_tests.live.guard import Budget, BudgetExhausted, DeadlineExceeded, GuardedAdapter, Traffic
-from contract_tests.live.guard import guarded_session as make_session
-from contract_tests.live.probes import billable_probes
-from contract_tests.live.requests_model import Intent, authorization_digest, judge, names_real_image
-from contract_tests.live.settings import Secret, UsageError, load
-from contract_tests.paths import OPERATION_PATH, ROOT, SCRIPTS
-from contract_tests.standin import MODES, StandIn, running_standin
+from hidream_contract.live.guard import Budget, BudgetExhausted, DeadlineExceeded, GuardedAdapter, Traffic
+from hidream_contract.live.guard import guarded_session as make_session
+from hidream_contract.live.probes import billable_probes
+from hidream_contract.live.requests_model import (
+    Intent,
+    authorization_digest,
+    expectation_for,
+    names_real_image,
+)
+from hidream_contract.live.settings import Secret, UsageError, load
+from hidream_contract.project import ROOT, SCRIPTS
+from hidream_contract.spec import production_base_url, submit
+from tests.doubles.standin import MODES, StandIn, running_standin
+
+SUBMIT_PATH = submit().path
 
 CANARY = "canary-tok-5f0c7e19ab"
 ALL_BILLABLE = len(billable_probes())
@@ -155,7 +163,7 @@ def test_every_drift_mode_exits_1_naming_the_check_and_field(tmp_path: Path, mod
     assert DRIFT[mode] in drift_rows(run.report), run.report
     check, field = DRIFT[mode]
     assert f"drift: {check} on {field}" in run.output  # the terminal summary names it too
-    assert "POST /image/image_upscaler/async" in run.report
+    assert f"POST {SUBMIT_PATH}" in run.report
     assert "curl -X POST" in run.report
     assert "$HIDREAM_API_TOKEN" in run.report
     assert re.search(r'failures="[1-9]', run.junit)
@@ -293,7 +301,7 @@ SAMPLE = {"image": "https://storage.hidreamai.com/image/p.png", "upsale_ratio": 
 def test_guard_refuses_a_billable_send_once_the_budget_is_spent(faithful: StandIn) -> None:
     adapter = _adapter(1)
     with make_session(adapter) as session:
-        url = faithful.base_url + OPERATION_PATH
+        url = faithful.base_url + SUBMIT_PATH
         assert session.post(url, json=SAMPLE, timeout=5).json()["code"] == 0
         with pytest.raises(BudgetExhausted, match="HIDREAM_LIVE_MAX_BILLABLE=1"):
             session.post(url, json=SAMPLE, timeout=5)
@@ -316,7 +324,7 @@ def test_guard_retries_429_a_bounded_number_of_times() -> None:
         sleep=waits.append,
     )
     with running_standin("throttled") as standin, make_session(adapter) as session:
-        response = session.post(standin.base_url + OPERATION_PATH, json={}, timeout=5)
+        response = session.post(standin.base_url + SUBMIT_PATH, json={}, timeout=5)
         assert response.status_code == 429
         assert standin.requests == 3  # one try and two retries
     assert adapter.traffic.retries == 2
@@ -343,7 +351,7 @@ def test_guard_spaces_requests_and_stops_at_the_deadline() -> None:
         clock=lambda: now[0],
     )
     with running_standin("faithful") as standin, make_session(adapter) as session:
-        url = standin.base_url + OPERATION_PATH
+        url = standin.base_url + SUBMIT_PATH
         session.post(url, json={}, timeout=5)
         session.post(url, json={}, timeout=5)
         now[0] += 1.0
@@ -401,13 +409,13 @@ DIGEST = authorization_digest("Bearer t")
         ({"image": "x", "upsale_ratio": 2, "notify_url": 5}, AUTH, Intent.UNDETERMINED, ("notify_url",)),
     ],
 )
-def test_judge_asserts_only_what_the_documentation_states_as_hard(
+def test_expectation_asserts_only_what_the_documentation_states_as_hard(
     body: object, headers: dict[str, str], intent: Intent, fields: tuple[str, ...]
 ) -> None:
     import json
 
-    verdict = judge(json.dumps(body), headers, DIGEST)
-    assert (verdict.intent, verdict.fields) == (intent, fields)
+    expected = expectation_for(json.dumps(body), headers, DIGEST)
+    assert (expected.intent, expected.fields) == (intent, fields)
 
 
 def test_settings_name_what_is_wrong() -> None:
@@ -420,7 +428,7 @@ def test_settings_name_what_is_wrong() -> None:
     with pytest.raises(UsageError, match="HIDREAM_LIVE_PROBES must be one of auto, all, free"):
         load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_PROBES": "some"})
     config = load({"HIDREAM_API_TOKEN": CANARY})
-    assert config.base_url == "https://www.hidreamai.com/api-pub/gw/v3"
+    assert config.base_url == production_base_url()
     assert (config.max_billable, config.probes) == (1, "auto")
     assert CANARY not in repr(config)
     assert CANARY not in str(config.token)
@@ -451,7 +459,7 @@ def test_entry_point_in_process(
     mode: str,
     status: int,
 ) -> None:
-    from contract_tests.live.__main__ import main
+    from hidream_contract.live.__main__ import main
 
     with running_standin(mode, token=CANARY) as standin:
         for name, value in {

@@ -8,20 +8,23 @@ from typing import Any
 
 import pytest
 
-from contract_tests.paths import OPERATION_PATH, ROOT, SCRIPTS, SPEC
-from tests import docs_page
+from hidream_contract import docs_page
+from hidream_contract.project import ROOT, SCRIPTS
+from hidream_contract.spec import SPEC_PATH, load, submit
+
+SUBMIT_PATH = submit().path
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    return docs_page.load_spec()
+    return load()
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> str:
     out = tmp_path_factory.mktemp("docs") / "index.html"
     done = subprocess.run(
-        [SCRIPTS / "docs", str(SPEC), str(out)], cwd=ROOT, capture_output=True, text=True, check=False
+        [SCRIPTS / "docs", str(SPEC_PATH), str(out)], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return out.read_text(encoding="utf-8")
@@ -65,7 +68,7 @@ def test_page_is_self_contained_and_telemetry_is_off(page: str) -> None:
 def test_operation_route_and_phrases_come_from_the_spec(spec: dict[str, Any]) -> None:
     assert docs_page.operation_route(spec) == "#/upscale/submitupscaletask"
     phrases = docs_page.rendered_operation_phrases(spec)
-    assert OPERATION_PATH in phrases
+    assert SUBMIT_PATH in phrases
     assert {"X-accept-language", "API-User-ID", "upsale_ratio", "notify_url"} <= set(phrases)
 
 

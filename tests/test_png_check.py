@@ -6,7 +6,7 @@ import struct
 import zlib
 from collections.abc import Callable
 
-from tests import png_check
+from hidream_contract import png_check
 
 
 def png(width: int, height: int, row: Callable[[int], bytes]) -> bytes:

@@ -8,9 +8,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
-from contract_tests.paths import OPERATION_PATH, ROOT, SPEC
+from hidream_contract.project import ROOT
+from hidream_contract.spec import load, submit
+
+SUBMIT_PATH = submit().path
 
 # The provider's page, kept in the repo so a clone is self-contained; shared/ holds the published copy.
 REFERENCE = ROOT / "openapi" / "reference" / "image_upscaler_submit.zh.txt"
@@ -20,7 +22,7 @@ SAMPLE_IMAGE = "https://storage.hidreamai.com/image/p_ec2e8446-3a94-11ef-8f5b-6a
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = load()
     return loaded
 
 
@@ -40,7 +42,7 @@ def schema_validator(spec: dict[str, Any], name: str) -> jsonschema.Draft202012V
 
 
 def operation(spec: dict[str, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = spec["paths"][OPERATION_PATH]["post"]
+    op: dict[str, Any] = spec["paths"][SUBMIT_PATH]["post"]
     return op
 
 
@@ -53,12 +55,13 @@ def test_the_kept_reference_is_the_published_page() -> None:
 
 
 def test_server_and_path_are_the_documented_url(spec: dict[str, Any]) -> None:
-    assert spec["servers"][0]["url"] + OPERATION_PATH == (
-        "https://www.hidreamai.com/api-pub/gw/v3/image/image_upscaler/async"
-    )
+    # The provider's page gives the URL on the line after its heading "1. 接口地址".
+    lines = REFERENCE.read_text(encoding="utf-8").splitlines()
+    documented = lines[lines.index("1. 接口地址") + 1].strip()
+    assert spec["servers"][0]["url"] + SUBMIT_PATH == documented
     # The same document serves staging and local stand-ins through a server variable.
     assert "baseUrl" in spec["servers"][1]["variables"]
-    assert list(spec["paths"][OPERATION_PATH]) == ["post"]
+    assert list(spec["paths"][SUBMIT_PATH]) == ["post"]
 
 
 def test_bearer_auth_is_required(spec: dict[str, Any]) -> None:

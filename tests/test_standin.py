@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from contract_tests.paths import ROOT
-from contract_tests.standin import MODES, OPERATION_PATH, StandIn, running_standin
+from hidream_contract.project import ROOT
+from tests.doubles.standin import MODES, OPERATION_PATH, StandIn, running_standin
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -180,7 +180,7 @@ def test_command_prints_its_base_url_and_stops_when_stdin_closes() -> None:
         [
             sys.executable,
             "-m",
-            "contract_tests.standin",
+            "tests.doubles.standin",
             "--mode",
             "faithful",
             "--port",

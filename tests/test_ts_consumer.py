@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -13,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.mock_server import running_mock
-from contract_tests.paths import ROOT, SCRIPTS, SPEC
+from hidream_contract.mock import running_mock
+from hidream_contract.project import ROOT, SCRIPTS
+from hidream_contract.spec import load, submit
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -37,7 +37,7 @@ def add_optional_response_field(spec: dict[str, Any]) -> None:
 
 
 def run_consumer(tmp_path: Path, change: Change) -> subprocess.CompletedProcess[str]:
-    spec = copy.deepcopy(yaml.safe_load(SPEC.read_text(encoding="utf-8")))
+    spec = load()
     change(spec)
     changed = tmp_path / "spec.yaml"
     changed.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -145,8 +145,8 @@ def test_the_consumer_submits_and_reads_the_envelope_against_the_mock(tmp_path: 
         )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     seen = json.loads(ran.stdout)
-    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    content = spec["paths"]["/image/image_upscaler/async"]["post"]["responses"]["200"]["content"]
+    spec = load()
+    content = spec["paths"][submit().path]["post"]["responses"]["200"]["content"]
     sample = content["application/json"]["examples"]["accepted"]["value"]
     assert seen["accepted"] == {
         "ok": True,

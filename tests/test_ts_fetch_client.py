@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from contract_tests.paths import BUILD, ROOT, SCRIPTS, SPEC
-from tests import docs_page
+from hidream_contract import docs_page
+from hidream_contract.project import BUILD, ROOT, SCRIPTS
+from hidream_contract.spec import SPEC_PATH, load, submit
 
 CLIENT_DIR = BUILD / "ts-fetch-client"
 
@@ -18,7 +19,7 @@ CLIENT_DIR = BUILD / "ts-fetch-client"
 @pytest.fixture(scope="module")
 def generated() -> Path:
     done = subprocess.run(
-        [SCRIPTS / "ts-fetch-client", str(SPEC)],
+        [SCRIPTS / "ts-fetch-client", str(SPEC_PATH)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -31,7 +32,7 @@ def generated() -> Path:
 
 
 def response_example(name: str) -> dict[str, Any]:
-    spec = docs_page.load_spec()
+    spec = load()
     response = docs_page.operation(spec)["responses"]["200"]["content"]["application/json"]
     value: dict[str, Any] = docs_page.resolve(spec, response["examples"][name])["value"]
     return value
@@ -42,7 +43,7 @@ def test_the_generated_client_speaks_the_wire_names(generated: Path) -> None:
     assert "upsaleRatio: UpscaleRequestUpsaleRatioEnum;" in request_model
     assert "'upsale_ratio': value['upsaleRatio']" in request_model
     api = (generated / "client" / "apis" / "UpscaleApi.ts").read_text(encoding="utf-8")
-    assert "let urlPath = `/image/image_upscaler/async`;" in api
+    assert f"let urlPath = `{submit().path}`;" in api
     assert 'headerParameters["Authorization"] = `Bearer ${tokenString}`;' in api
 
 

@@ -1,4 +1,4 @@
-"""The workflow scripts do what the README promises: the mock always stops, the drift gate bites,
+"""The workflow scripts do what the README promises: the mock always stops, check-generated bites,
 `make` lists every target, the Spectral ruleset enforces its own rules."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.mock_server import MockStartError, running_mock
-from contract_tests.paths import ROOT, SCRIPTS, SPEC
+from hidream_contract.mock import MockStartError, running_mock
+from hidream_contract.project import ROOT, SCRIPTS
+from hidream_contract.spec import SPEC_PATH, load
 
 VENV_BIN = ROOT / ".venv" / "bin"
 ENV = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
@@ -41,7 +42,7 @@ def answers(url: str) -> bool:
 def private_spec(tmp_path: Path) -> Path:
     """A copy of the spec at a unique path, so its Prism is found in `ps` by that path."""
     path = tmp_path / "spec-under-test.yaml"
-    shutil.copy(SPEC, path)
+    shutil.copy(SPEC_PATH, path)
     return path
 
 
@@ -177,7 +178,7 @@ def test_make_alone_lists_every_target_with_a_line() -> None:
 
 
 def test_spectral_ruleset_rejects_an_english_only_description(tmp_path: Path) -> None:
-    text = SPEC.read_text(encoding="utf-8")
+    text = SPEC_PATH.read_text(encoding="utf-8")
     bad = text.replace(
         'Your own id for this request. / 请求的 ID,默认为 ""。', "Your own id for this request."
     )
@@ -209,9 +210,7 @@ def test_generated_client_keeps_the_token_out_of_repr() -> None:
 def test_generated_package_version_is_the_spec_version() -> None:
     import tomllib
 
-    import yaml
-
-    spec_version = yaml.safe_load(SPEC.read_text(encoding="utf-8"))["info"]["version"]
+    spec_version = load()["info"]["version"]
     generated = tomllib.loads((ROOT / "generated_client" / "pyproject.toml").read_text(encoding="utf-8"))
     assert generated["project"]["version"] == spec_version
 
@@ -222,11 +221,11 @@ def test_no_fixed_sleeps_wait_for_prism() -> None:
     sleeps = re.findall(r"sleep ([0-9.]+)", script)
     assert sleeps
     assert all(float(s) <= 0.1 for s in sleeps)
-    assert "time.sleep" not in (ROOT / "contract_tests" / "mock_server.py").read_text(encoding="utf-8")
+    assert "time.sleep" not in (ROOT / "src" / "hidream_contract" / "mock.py").read_text(encoding="utf-8")
 
 
 def test_child_server_that_never_serves_raises_with_its_stderr(tmp_path: Path) -> None:
-    from contract_tests.child_server import ChildStartError, serving_child
+    from hidream_contract.children import ChildStartError, serving_child
 
     argv = [sys.executable, "-c", "import sys; print('no port for you', file=sys.stderr); sys.exit(3)"]
     with pytest.raises(ChildStartError, match=r"(?s)did not start \(exit 3\).*no port for you"):  # noqa: SIM117

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from contract_tests.paths import ROOT, SCRIPTS
+from hidream_contract.project import ROOT, SCRIPTS
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = ROOT / ".venv" / "bin" / "actionlint"

@@ -78,7 +78,7 @@ class HiDream:
 
     Args:
         token: the API token; default: the HIDREAM_API_TOKEN environment variable.
-        base_url: default HIDREAM_API_BASE_URL, else https://www.hidreamai.com/api-pub/gw/v3.
+        base_url: default HIDREAM_API_BASE_URL, else `DEFAULT_BASE_URL` (production).
         timeout: seconds or an `httpx.Timeout` (connect/read/write/pool apart); None waits forever.
         retry: a `RetryPolicy`; `RetryPolicy.disabled()` sends each request once.
         language: "en" or "zh" for the service's messages (the service defaults to zh).

@@ -1,0 +1,132 @@
+"""What a spec allows, drawn by schemathesis: requests from the old spec, responses from the new one.
+
+Requests come from `APIOperation.as_strategy()` in positive mode (valid data only). Schemathesis
+generates requests, not responses, so a response is drawn the same way from a mirror document in
+which the response's body schema and headers are the request's: the same generator then speaks for
+both directions. The spec's own examples are added to what is drawn. A fixed seed and a bounded
+count keep every run identical.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from schemathesis import GenerationMode
+from schemathesis.core import NotSet
+
+from hidream_contract.compat.openapi import Operation, media_examples, request_body, resolve
+
+Spec = dict[str, Any]
+MIRROR_PATH = "/mirror"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request or response: where it came from, and what it carries."""
+
+    source: str  # "example 'imageUrl'" or "generated #12"
+    media_type: str | None
+    body: Any
+    has_body: bool
+    headers: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    path_parameters: dict[str, Any] = field(default_factory=dict)
+    cookies: dict[str, Any] = field(default_factory=dict)
+    # Examples document a body only, so their parameters are not checked.
+    parameters_checked: bool = True
+
+
+def _draw(operation: Any, count: int, seed: int) -> list[Any]:
+    drawn: list[Any] = []
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def collect(case: Any) -> None:
+        drawn.append(case)
+
+    collect()
+    return drawn
+
+
+def _from_case(case: Any, source: str) -> Sample:
+    has_body = not isinstance(case.body, NotSet)
+    return Sample(
+        source=source,
+        media_type=case.media_type if has_body else None,
+        body=copy.deepcopy(case.body) if has_body else None,
+        has_body=has_body,
+        headers=dict(case.headers or {}),
+        query=dict(case.query or {}),
+        path_parameters=dict(case.path_parameters or {}),
+        cookies=dict(case.cookies or {}),
+    )
+
+
+def request_samples(spec: Spec, operation: Operation, count: int, seed: int) -> list[Sample]:
+    """Requests valid under `spec`: its examples first, then `count` drawn by schemathesis."""
+    samples: list[Sample] = []
+    body = request_body(spec, operation)
+    for media_type, media in ((body or {}).get("content") or {}).items():
+        for name, value in media_examples(spec, media):
+            samples.append(Sample(f"example {name!r}", media_type, value, True, parameters_checked=False))
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(spec))
+    api_operation = schema[operation.path][operation.method]
+    drawn = _draw(api_operation, count, seed)
+    samples.extend(_from_case(case, f"generated #{index}") for index, case in enumerate(drawn, 1))
+    return samples
+
+
+def _mirror(spec: Spec, response: dict[str, Any]) -> Spec:
+    """A document whose one operation takes, as its request, what `response` answers with."""
+    parameters = []
+    for name, header in (response.get("headers") or {}).items():
+        if name.lower() == "content-type":  # described by the media type, never as a header
+            continue
+        header = resolve(spec, header)
+        parameters.append(
+            {
+                "name": name,
+                "in": "header",
+                "required": bool(header.get("required", False)),
+                "schema": header.get("schema", {"type": "string"}),
+            }
+        )
+    operation: dict[str, Any] = {"parameters": parameters, "responses": {"200": {"description": "mirror"}}}
+    content = response.get("content") or {}
+    if content:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                media_type: {"schema": media.get("schema", {})} for media_type, media in content.items()
+            },
+        }
+    return {
+        "openapi": spec["openapi"],
+        "info": {"title": "mirror", "version": "0"},
+        "paths": {MIRROR_PATH: {"post": operation}},
+        "components": copy.deepcopy(spec.get("components") or {}),
+    }
+
+
+def response_samples(spec: Spec, response: dict[str, Any], count: int, seed: int) -> list[Sample]:
+    """Responses `response` (resolved) allows: its examples first, then `count` drawn by schemathesis."""
+    samples: list[Sample] = []
+    for media_type, media in (response.get("content") or {}).items():
+        for name, value in media_examples(spec, media):
+            samples.append(Sample(f"example {name!r}", media_type, value, True, parameters_checked=False))
+    mirror = schemathesis.openapi.from_dict(_mirror(spec, response))
+    drawn = _draw(mirror[MIRROR_PATH]["POST"], count, seed)
+    samples.extend(_from_case(case, f"generated #{index}") for index, case in enumerate(drawn, 1))
+    return samples

@@ -1,0 +1,44 @@
+"""`python -m hidream_contract.live`: the live contract check (what scripts/contract-live runs).
+
+Exit status: 0 the service matches the spec, 1 drift found, 2 the check could not run.
+Settings come from the environment (HIDREAM_API_TOKEN, HIDREAM_API_BASE_URL, HIDREAM_LIVE_*).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from hidream_contract.live import settings
+from hidream_contract.live.report import Redactor
+from hidream_contract.project import REPORTS
+
+COULD_NOT_RUN = 2
+
+
+def main() -> int:
+    redact = Redactor(os.environ.get("HIDREAM_API_TOKEN", "").strip())
+    try:
+        config = settings.load()
+    except settings.UsageError as exc:
+        print(f"==> contract-live: could not run (exit 2)\n    usage: {redact(str(exc))}", file=sys.stderr)
+        return COULD_NOT_RUN
+    try:
+        # Imported here: a usage error needs no schemathesis start-up.
+        from hidream_contract.live.report import summary, write
+        from hidream_contract.live.runner import LiveRun
+
+        reports = Path(os.environ.get("HIDREAM_LIVE_REPORTS_DIR") or REPORTS)  # tests write elsewhere
+        outcome = LiveRun(config).run()
+        report_path = write(outcome, config, reports, redact)
+        print(redact(summary(outcome, config, report_path)))
+        return outcome.exit_status
+    except Exception as exc:  # a bug of ours must not print the token, nor pass for drift
+        reason = f"internal error: {type(exc).__name__}: {redact(str(exc))}"
+        print(f"==> contract-live: could not run (exit 2)\n    {reason}", file=sys.stderr)
+        return COULD_NOT_RUN
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

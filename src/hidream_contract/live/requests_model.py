@@ -1,0 +1,168 @@
+"""What a request *is*, read from the bytes about to be sent: could it become a paid task, and
+what does the documentation say the service must do with it.
+
+Both answers come from the request as sent, not from how it was generated, so they hold for the
+explicit probes, for schemathesis' negative cases and for anything a check might send.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jsonschema
+
+from hidream_contract.doc_policy import SILENT_HEADERS
+from hidream_contract.spec import load
+
+# Signatures of the image formats a service could decode (wider than the spec's PNG example on purpose:
+# when in doubt, a request counts as billable).
+IMAGE_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+)
+# Body fields whose violations the documentation states as hard rejections (besides a missing token).
+HARD_FIELDS = frozenset({"image", "upsale_ratio", "version"})
+
+
+class Intent(enum.Enum):
+    ACCEPT = "must be accepted"  # valid per the spec, with the token
+    REJECT = "must be rejected"  # breaks a rule the documentation states as hard
+    SILENT = "documentation silent"  # only breaks what the documentation says nothing about
+    UNDETERMINED = "not promised"  # breaks only rules the documentation does not state as hard
+
+
+@dataclass(frozen=True)
+class Expectation:
+    intent: Intent
+    reasons: tuple[str, ...]  # the hard (or silent) violations, e.g. "upsale_ratio: 3 is not one of [2, 4]"
+    fields: tuple[str, ...]  # the fields named by the reasons, e.g. ("upsale_ratio",)
+
+
+def names_real_image(body: bytes | str | None) -> bool:
+    """True when the body is JSON naming an image a service could fetch or decode: such a request
+    could become a paid task, whatever its other fields and headers say (a drifted service may
+    ignore them), so it counts against the billable budget when sent."""
+    data = _json_object(body)
+    if data is None:
+        return False
+    image = data.get("image")
+    if not isinstance(image, str) or not image:
+        return False
+    lowered = image.strip().lower()
+    if lowered.startswith(("http://", "https://", "data:")):
+        return True
+    try:
+        decoded = base64.b64decode(image.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.startswith(IMAGE_SIGNATURES) or (decoded[:4] == b"RIFF" and decoded[8:12] == b"WEBP")
+
+
+def authorization_digest(value: str) -> str:
+    """Compare Authorization headers by digest, so the checks never hold the token itself."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def expectation_for(
+    body: bytes | str | None, headers: dict[str, str], valid_authorization_digest: str
+) -> Expectation:
+    """What the documentation says the service must do with this request."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    auth = lowered.get("authorization")
+    if auth is None:
+        return Expectation(Intent.REJECT, ("Authorization: missing",), ("Authorization",))
+    if authorization_digest(auth) != valid_authorization_digest:
+        return Expectation(Intent.REJECT, ("Authorization: not the account's token",), ("Authorization",))
+    data = _json_object(body)
+    if data is None:
+        return Expectation(Intent.REJECT, ("body: not a JSON object (no image)",), ("body",))
+    hard: list[tuple[str, str]] = []
+    soft: list[tuple[str, str]] = []
+    for error in _request_validator().iter_errors(data):
+        field = _field_of(error)
+        target = hard if field in HARD_FIELDS else soft
+        target.append((field, f"{field}: {error.message}"))
+    if hard:
+        return Expectation(Intent.REJECT, tuple(r for _, r in hard), tuple(dict.fromkeys(f for f, _ in hard)))
+    silent = [(name, f"{name}: {value!r} is not documented") for name, value in _silent_headers(lowered)]
+    silent += [
+        (name, f"body field {name!r} is not documented") for name in sorted(set(data) - _declared_fields())
+    ]
+    if soft:
+        return Expectation(Intent.UNDETERMINED, tuple(r for _, r in soft), tuple(f for f, _ in soft))
+    if silent:
+        return Expectation(Intent.SILENT, tuple(r for _, r in silent), tuple(f for f, _ in silent))
+    return Expectation(Intent.ACCEPT, (), ())
+
+
+def _json_object(body: bytes | str | None) -> dict[str, Any] | None:
+    if body is None:
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _field_of(error: jsonschema.ValidationError) -> str:
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in required_names(error) if name not in error.instance]
+        return str(missing[0]) if missing else "body"
+    return str(error.absolute_path[0]) if error.absolute_path else "body"
+
+
+def required_names(error: jsonschema.ValidationError) -> list[str]:
+    """The names a `required` keyword lists (typed loosely by jsonschema)."""
+    value: Any = error.validator_value
+    return [str(name) for name in value] if isinstance(value, list) else []
+
+
+def _silent_headers(headers: dict[str, str]) -> list[tuple[str, str]]:
+    found = []
+    for name, schema in _header_schemas().items():
+        silent = name in SILENT_HEADERS and name in headers
+        if silent and not jsonschema.Draft202012Validator(schema).is_valid(headers[name]):
+            found.append((name, headers[name]))
+    return found
+
+
+@cache
+def spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = load()
+    return loaded
+
+
+def component_validator(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one of the spec's component schemas, its $refs resolved within the spec."""
+    return jsonschema.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{name}", "components": spec()["components"]}
+    )
+
+
+@cache
+def _request_validator() -> jsonschema.Draft202012Validator:
+    return component_validator("UpscaleRequest")
+
+
+@cache
+def _declared_fields() -> frozenset[str]:
+    return frozenset(spec()["components"]["schemas"]["UpscaleRequest"]["properties"])
+
+
+@cache
+def _header_schemas() -> dict[str, dict[str, Any]]:
+    params = spec()["components"]["parameters"]
+    return {p["name"].lower(): p["schema"] for p in params.values() if p["in"] == "header"}

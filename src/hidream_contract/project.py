@@ -1,0 +1,9 @@
+"""Where the project's files are, for tools and tests that run from any working directory."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ROOT / "reports"
+BUILD = ROOT / "build"
+SCRIPTS = ROOT / "scripts"
+CONFIG = ROOT / "config"

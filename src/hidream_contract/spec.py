@@ -1,0 +1,158 @@
+"""The spec, read in one place: every fact the tooling needs comes from here, never from a copy.
+
+`SPEC_PATH` is the one pointer to the document (scripts ask `python -m hidream_contract.spec path`);
+the functions answer the facts other modules need: the production base URL, the operations with
+their method, path and documented statuses, the examples, the allowed values of a field.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hidream_contract.project import ROOT
+
+SPEC_PATH = ROOT / "openapi" / "hidream-image-upscaler.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@functools.cache
+def _parsed(path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path}: not an OpenAPI document (a YAML mapping)")
+    return loaded
+
+
+def load(path: Path = SPEC_PATH) -> dict[str, Any]:
+    """The document as a fresh dict: callers may change their copy (tests build variants from it)."""
+    return copy.deepcopy(_parsed(path))
+
+
+def production_base_url(path: Path = SPEC_PATH) -> str:
+    """The first server's URL: where the real service lives."""
+    url: str = _parsed(path)["servers"][0]["url"]
+    return url
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str  # upper case, as on the wire
+    path: str
+    operation_id: str
+    statuses: frozenset[int]  # the documented response statuses
+    json_statuses: frozenset[int]  # those whose answer has a JSON body schema (the envelope)
+
+    @property
+    def label(self) -> str:
+        """How reports name the operation: `POST /image/...`."""
+        return f"{self.method} {self.path}"
+
+
+def operations(path: Path = SPEC_PATH) -> list[Operation]:
+    found = []
+    for op_path, item in _parsed(path)["paths"].items():
+        for method, op in item.items():
+            if method in HTTP_METHODS:
+                responses = {
+                    int(code): r for code, r in op.get("responses", {}).items() if str(code).isdigit()
+                }
+                with_json = {code for code, r in responses.items() if "application/json" in _content(r, path)}
+                found.append(
+                    Operation(
+                        method.upper(), op_path, op["operationId"], frozenset(responses), frozenset(with_json)
+                    )
+                )
+    return found
+
+
+def _content(response: Any, path: Path) -> dict[str, Any]:
+    content: dict[str, Any] = resolve(response, path).get("content", {})
+    return content
+
+
+def operation(operation_id: str, path: Path = SPEC_PATH) -> Operation:
+    for op in operations(path):
+        if op.operation_id == operation_id:
+            return op
+    raise KeyError(f"{path.name} has no operation {operation_id!r}")
+
+
+SUBMIT_ID = "submitUpscaleTask"
+"""The submit's operationId: the key tools find it by (its path and all else come from the spec)."""
+
+
+def submit() -> Operation:
+    return operation(SUBMIT_ID)
+
+
+def _operation_object(operation_id: str, path: Path) -> dict[str, Any]:
+    op = operation(operation_id, path)
+    found: dict[str, Any] = _parsed(path)["paths"][op.path][op.method.lower()]
+    return found
+
+
+def resolve(node: Any, path: Path = SPEC_PATH) -> Any:
+    """Follow a local `$ref` (repeatedly) to the object it names."""
+    while isinstance(node, Mapping) and "$ref" in node:
+        target: Any = _parsed(path)
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def request_examples(operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[str, Any]:
+    """The JSON request examples, by name."""
+    content = resolve(_operation_object(operation_id, path)["requestBody"], path)["content"]
+    examples = content["application/json"].get("examples", {})
+    return {name: copy.deepcopy(resolve(ex, path)["value"]) for name, ex in examples.items()}
+
+
+def response_examples(operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[tuple[int, str], Any]:
+    """The JSON response examples, by (status, name)."""
+    found: dict[tuple[int, str], Any] = {}
+    for status, response in _operation_object(operation_id, path)["responses"].items():
+        media = resolve(response, path).get("content", {}).get("application/json", {})
+        for name, ex in media.get("examples", {}).items():
+            found[(int(status), name)] = copy.deepcopy(resolve(ex, path)["value"])
+    return found
+
+
+def body_property(name: str, operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[str, Any]:
+    """The schema of one request-body field."""
+    content = resolve(_operation_object(operation_id, path)["requestBody"], path)["content"]
+    schema = resolve(content["application/json"]["schema"], path)
+    found: dict[str, Any] = resolve(schema["properties"][name], path)
+    return found
+
+
+def header_parameter(name: str, operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[str, Any]:
+    """One header parameter of an operation, by its name (case-insensitive, as HTTP headers are)."""
+    for param in _operation_object(operation_id, path).get("parameters", []):
+        param = resolve(param, path)
+        if param["in"] == "header" and param["name"].lower() == name.lower():
+            found: dict[str, Any] = param
+            return found
+    raise KeyError(f"{operation_id} has no header {name!r}")
+
+
+def main(argv: list[str]) -> int:
+    """`python -m hidream_contract.spec path|base-url`: the facts scripts need, printed."""
+    answers = {"path": lambda: str(SPEC_PATH.relative_to(ROOT)), "base-url": production_base_url}
+    if len(argv) != 1 or argv[0] not in answers:
+        print(f"usage: python -m hidream_contract.spec {{{'|'.join(answers)}}}", file=sys.stderr)
+        return 2
+    print(answers[argv[0]]())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
