@@ -135,7 +135,7 @@ make bench                                   # everything below, then this file
 # the bare schemathesis baseline by hand, against a Prism that is already up:
 scripts/mock -- bash -c 'SCHEMATHESIS_HOOKS=bench.st_mock_hooks PYTHONPATH=. st \\
   --config-file config/schemathesis.toml run --url "$MOCK_BASE_URL" \\
-  --exclude-checks response_schema_conformance,negative_data_rejection openapi/hidream-image-upscaler.yaml'
+  --exclude-checks response_schema_conformance,negative_data_rejection "$SPEC"'
 
 # where the bare st run spends its time: st works in threads, which pyinstrument does not follow, so
 # this one used py-spy (pip install py-spy==0.4.3; not a project dependency), same command under

@@ -148,7 +148,7 @@ def test_check_generated_passes_on_the_committed_client(project_copy: Path) -> N
 
 
 def test_check_generated_fails_naming_files_when_the_spec_was_edited(project_copy: Path) -> None:
-    spec = project_copy / "openapi" / "hidream-image-upscaler.yaml"
+    spec = project_copy / SPEC_PATH.relative_to(ROOT)
     text = spec.read_text(encoding="utf-8")
     edited = text.replace(
         '        request_id:\n          type: string\n          default: ""',
