@@ -1,13 +1,19 @@
 # One target per job; each calls a script in scripts/, where the work is. `make` lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install generate check-generated lint unit contract test mock contract-live compat docs docs-browser bench clean
+.PHONY: help install lock dist generate check-generated lint unit contract test mock contract-live compat docs docs-browser bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: ## Install the Python venv and the pinned Node tools (idempotent)
 	@scripts/install
+
+lock: ## Rewrite uv.lock after changing a dependency in pyproject.toml, then install .venv from it
+	@scripts/lock
+
+dist: install ## Build the sdist and wheel into dist/ and smoke-test them in a fresh venv (CLI, README example)
+	@scripts/dist
 
 generate: install ## Regenerate generated_client/ from the spec
 	@scripts/generate
@@ -45,5 +51,5 @@ docs-browser: install ## Render the docs in headless Chromium: check the operati
 bench: install ## Benchmarks: the client and the contract run against their baselines; writes BENCHMARKS.md
 	@scripts/bench
 
-clean: ## Remove reports/, build/ and caches (keeps .venv and node_modules)
-	@rm -rf reports build .pytest_cache .mypy_cache .ruff_cache .coverage
+clean: ## Remove reports/, build/, dist/ and caches (keeps .venv and node_modules)
+	@rm -rf reports build dist .pytest_cache .mypy_cache .ruff_cache .coverage
