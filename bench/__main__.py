@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from bench import client_calls, findings, sdk_calls, workflow
+from bench import client_calls, findings, install, sdk_calls, workflow
 from bench.local_server import serving
 from bench.measure import Result
 from bench.payloads import TOKEN
@@ -27,17 +27,18 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract")
+GROUPS = ("client", "readiness", "generate", "contract", "install")
 
 
 @dataclass(frozen=True)
 class Plan:
     client: client_calls.ClientSizes
     workflow: workflow.WorkflowSizes
+    install: install.InstallSizes
 
 
-FULL = Plan(client_calls.ClientSizes(), workflow.WorkflowSizes())
-QUICK = Plan(client_calls.QUICK_CLIENT_SIZES, workflow.QUICK_WORKFLOW_SIZES)
+FULL = Plan(client_calls.ClientSizes(), workflow.WorkflowSizes(), install.InstallSizes())
+QUICK = Plan(client_calls.QUICK_CLIENT_SIZES, workflow.QUICK_WORKFLOW_SIZES, install.QUICK_INSTALL_SIZES)
 
 
 def run_client(plan: Plan) -> list[Result]:
@@ -60,6 +61,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "readiness": lambda plan: [workflow.prism_readiness(plan.workflow)],
     "generate": lambda plan: [workflow.check_generated(plan.workflow)],
     "contract": lambda plan: [workflow.contract_run(plan.workflow)],
+    "install": lambda plan: install.install_times(plan.install),
 }
 
 

@@ -39,6 +39,10 @@ METHOD = [
     "launches Prism). Both clocks start when `scripts/mock` is launched.",
     "**check-generated.** `make check-generated` as typed (its install check included) against the "
     "bare `openapi-python-client generate` call it wraps.",
+    "**Install.** `VENV=<scratch> scripts/install --python-only` (the Python half of `make install`) "
+    "with private pip and uv caches: cold (empty caches, every locked file from PyPI), then warm into "
+    "a new venv (caches filled by the cold run), then the same command again (fingerprint: no-op). "
+    "Cold must run before warm, so these rows are not interleaved.",
 ]
 
 
@@ -181,6 +185,23 @@ def _construct_sdk(r: Result) -> str:
     )
 
 
+def _install_cold_warm(r: Result) -> str:
+    return (
+        f"Installing the dev environment from uv.lock takes {r.subject_median:.1f} s cold "
+        f"(empty caches, {r.extra.get('cache', '?')} downloaded) and {r.baseline_median:.1f} s warm "
+        f"({r.ratio:.1f}x). Warm, most of it is `python -m venv` (ensurepip) and pip installing uv; "
+        "uv's own sync of the locked packages from its cache takes well under a second."
+    )
+
+
+def _install_noop(r: Result) -> str:
+    return (
+        f"A second `scripts/install` with nothing changed takes {r.subject_median:.2f} s (target ≤ "
+        f"{r.target.limit if r.target else 0:g} s: {r.verdict}): the fingerprint of pyproject.toml, "
+        "uv.lock, hatch_build.py and the spec matches, so neither pip nor uv runs."
+    )
+
+
 WRITERS: dict[str, Callable[[Result], str]] = {
     "sdk_sync_local": _sdk_sync_local,
     "sdk_sync_mock": _sdk_sync_mock,
@@ -194,6 +215,8 @@ WRITERS: dict[str, Callable[[Result], str]] = {
     "contract": _contract,
     "readiness": _readiness,
     "generate": _generate,
+    "install-cold-warm": _install_cold_warm,
+    "install-noop": _install_noop,
 }
 
 
