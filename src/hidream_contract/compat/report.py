@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from hidream_contract.compat.changes import Change
 from hidream_contract.compat.judge import Evidence, Finding, Verdict
+from hidream_contract.distribution import distribution_name
 
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
 SECTION_ORDER = ("Added", "Changed", "Removed")
@@ -128,7 +129,7 @@ class Outcome:
                 "- Documentation of the spec only; the client's behaviour is unchanged.",
                 "",
             ]
-        lines.append(f"Spec `info.version` and the `hidream-api-client` package: {version}.")
+        lines.append(f"Spec `info.version` and the `{distribution_name()}` package: {version}.")
         return "\n".join(lines)
 
 
