@@ -1,7 +1,7 @@
 # One target per job; each calls a script in scripts/, where the work is. `make` lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install lock dist generate check-generated lint unit contract test mock contract-live compat docs docs-browser bench clean
+.PHONY: help install lock dist release generate check-generated lint unit contract test mock contract-live compat docs docs-browser bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -14,6 +14,9 @@ lock: ## Rewrite uv.lock after changing a dependency in pyproject.toml, then ins
 
 dist: install ## Build the sdist and wheel into dist/ and smoke-test them in a fresh venv (CLI, README example)
 	@scripts/dist
+
+release: install ## TAG=vX.Y.Z: check the tag, gather the release's files in build/release/ (dist, docs, TS types)
+	@scripts/release $(TAG)
 
 generate: install ## Regenerate generated_client/ from the spec
 	@scripts/generate

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hidream_contract.distribution import distribution_name
 from hidream_contract.project import ROOT, SCRIPTS
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -101,6 +102,42 @@ def test_nightly_gives_the_token_to_the_live_step_only() -> None:
     assert issue["if"] == "always() && needs.live.outputs.status == '1'"
     assert "scripts/drift-issue reports/live-drift-report.md" in runs(issue)
     assert "HIDREAM_API_TOKEN" not in yaml.safe_dump(issue)
+
+
+def test_release_runs_on_version_tags_with_least_privilege() -> None:
+    flow = workflow("release.yml")
+    assert flow[True] == {"push": {"tags": ["v*.*.*"]}}
+    assert flow["permissions"] == {}
+    jobs = flow["jobs"]
+    granted = {name: job["permissions"] for name, job in jobs.items()}
+    assert granted == {
+        "build": {"contents": "read"},
+        "github": {"contents": "write"},  # creating the release and uploading its files
+        "pypi": {"id-token": "write"},  # trusted publishing: an OIDC token, in this job only
+    }
+    text = (WORKFLOWS / "release.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text  # no stored PyPI token
+    pypi = jobs["pypi"]
+    assert pypi["environment"]["name"] == "pypi"  # protected: reviewers and a tag rule, set in the repo
+    assert pypi["environment"]["url"].endswith("/" + distribution_name())
+    assert set(pypi["needs"]) == {"build", "github"}
+    assert pypi["steps"][-1]["uses"].startswith("pypa/gh-action-pypi-publish@")
+
+
+def test_release_checks_the_tag_first_then_tests_then_builds() -> None:
+    jobs = workflow("release.yml")["jobs"]
+    steps = runs(jobs["build"])
+    check = steps.index('hidream_contract.distribution check-tag "$TAG"')
+    assert check < steps.index("make test") < steps.index('make release TAG="$TAG"')
+    uploads = {
+        s["with"]["name"]: s["with"]["path"]
+        for s in jobs["build"]["steps"]
+        if "with" in s and "name" in s["with"]
+    }
+    assert uploads == {"release": "build/release/", "python-dist": "dist/"}
+    github = runs(jobs["github"])
+    assert 'gh release create "$TAG" release/assets/*' in github
+    assert "--notes-file release/notes.md" in github
 
 
 FAKE_GH = """#!/usr/bin/env bash

@@ -5,6 +5,7 @@ Usage: python -m hidream_contract.distribution COMMAND
   check-tag vX.Y.Z    exit 1 unless the tag is "v" + that version
   smoke-files DIR     write the README's opening example, a PNG (photo.png) and typed user code
   check-env PYTHON    exit 1 unless that environment has the client, not the repo's, and no dev package
+  notes VERSION       print CHANGELOG.md's entry for VERSION (the GitHub release's notes); exit 1 if none
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hidream_contract import lockfile, spec
 from hidream_contract.project import ROOT
 
 README = ROOT / "README.md"
+CHANGELOG = ROOT / "CHANGELOG.md"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The packages the wheel must give a user, and the tooling it must not.
 SHIPPED = ("hidream", "hidream_api_client")
@@ -76,6 +78,22 @@ def check_tag(tag: str) -> None:
             f"tag {tag!r} does not match the spec's info.version: expected {expected!r}. "
             "Tag the commit whose spec carries the version you release."
         )
+
+
+def release_notes(version: str, changelog: Path = CHANGELOG) -> str:
+    """CHANGELOG.md's entry for `version`: what changed in the contract, in the compat gate's words."""
+    text = changelog.read_text(encoding="utf-8")
+    heading = re.search(rf"^## \[{re.escape(version)}\][^\n]*\n", text, re.MULTILINE)
+    if heading is None:
+        raise DistributionError(
+            f"{changelog.name} has no entry for {version}: paste the one from reports/compat-report.md "
+            "(make compat) under a '## [" + version + "] - DATE' heading"
+        )
+    following = re.search(r"^## ", text[heading.end() :], re.MULTILINE)
+    body = text[heading.end() : heading.end() + following.start() if following else len(text)].strip()
+    if not body:
+        raise DistributionError(f"{changelog.name}'s entry for {version} is empty")
+    return body + "\n"
 
 
 def opening_example(readme: Path = README) -> str:
@@ -176,6 +194,8 @@ def main(argv: list[str]) -> int:
             case ["smoke-files", out]:
                 for path in write_smoke_files(Path(out)):
                     print(path)
+            case ["notes", release]:
+                print(release_notes(release), end="")
             case ["check-env", python]:
                 problems = check_env(Path(python))
                 for problem in problems:
