@@ -277,3 +277,29 @@ def test_an_unlocked_package_is_a_clear_error(tmp_path: Path) -> None:
     broken.write_text("version = [", encoding="utf-8")
     with pytest.raises(LockError, match="cannot read"):
         lockfile.packages(broken)
+
+
+# --- the changelog -----------------------------------------------------------------------------------
+
+
+def test_the_spec_version_has_a_changelog_entry() -> None:
+    """The release's notes: the compat gate's entry, pasted when info.version was bumped."""
+    notes = distribution.release_notes(distribution.version())
+    assert notes.startswith("### "), notes[:200]  # Added / Changed / Removed, as the gate writes them
+
+
+def test_release_notes_are_one_entry_of_the_changelog(tmp_path: Path) -> None:
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(
+        "# Changelog\n\n## [Unreleased]\n\n## [1.1.0] - 2026-12-01\n\n### Added\n\n- operation GET /x\n\n"
+        "## [1.0.0] - 2026-11-24\n\n### Added\n\n- the first\n\n## [0.9.0] - 2026-11-01\n",
+        encoding="utf-8",
+    )
+    assert distribution.release_notes("1.1.0", changelog) == "### Added\n\n- operation GET /x\n"
+    assert distribution.release_notes("1.0.0", changelog) == "### Added\n\n- the first\n"
+    with pytest.raises(DistributionError, match=r"no entry for 1\.2\.0: paste the one"):
+        distribution.release_notes("1.2.0", changelog)
+    with pytest.raises(DistributionError, match="is empty"):
+        distribution.release_notes("0.9.0", changelog)
+    with pytest.raises(DistributionError, match=r"no entry for 1\.1: "):  # not a prefix of 1.1.0
+        distribution.release_notes("1.1", changelog)
