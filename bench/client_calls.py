@@ -19,7 +19,13 @@ from typing import Any
 import httpx
 from hidream_api_client import AuthenticatedClient
 from hidream_api_client.api.upscale import submit_upscale_task
-from hidream_api_client.models import ModelVersion, UpsaleRatio, UpscaleRequest, UpscaleTaskEnvelope
+from hidream_api_client.models import (
+    ModelVersion,
+    SubmitUpscaleTaskOutcome,
+    UpsaleRatio,
+    UpscaleRequest,
+    UpscaleTask,
+)
 
 from bench.measure import Goal, Result, Target, interleave, per_call_us
 from bench.payloads import HEADERS, TOKEN, accepted_body, request_example
@@ -102,8 +108,8 @@ def raw_async_call(http: httpx.AsyncClient) -> AsyncCall:
 
 def check_accepted(result: object, who: str) -> None:
     """The answer of one call must be the spec's accepted example, whichever way it is parsed."""
-    if isinstance(result, UpscaleTaskEnvelope):
-        ok = result.code == 0 and bool(result.result.task_id)
+    if isinstance(result, SubmitUpscaleTaskOutcome):
+        ok = result.code == 0 and isinstance(result.result, UpscaleTask) and bool(result.result.task_id)
     elif isinstance(result, dict):
         ok = result.get("code") == 0 and bool(result.get("result", {}).get("task_id"))
     else:

@@ -8,7 +8,13 @@ from typing import cast
 import pytest
 from hidream_api_client import AuthenticatedClient, Client
 from hidream_api_client.api.upscale import submit_upscale_task
-from hidream_api_client.models import ErrorEnvelope, UpsaleRatio, UpscaleRequest, UpscaleTaskEnvelope
+from hidream_api_client.models import (
+    ErrorEnvelope,
+    SubmitUpscaleTaskOutcome,
+    UpsaleRatio,
+    UpscaleRequest,
+    UpscaleTask,
+)
 
 pytestmark = pytest.mark.prism
 
@@ -22,8 +28,9 @@ def test_submit_parses_into_the_typed_task(mock_base_url: str) -> None:
         )
     assert response.status_code == 200
     outcome = response.parsed
-    assert isinstance(outcome, UpscaleTaskEnvelope)
+    assert isinstance(outcome, SubmitUpscaleTaskOutcome)
     assert outcome.code == 0
+    assert isinstance(outcome.result, UpscaleTask)
     assert outcome.result.task_id == "ccc894f2-3a9e-11ef-b843-cad358304ee0"
     assert outcome.result.sub_task_ids == ["3244ad82-2e3a-40a3-b4e2-d7797b32bf41"]
     assert outcome.request_id == "ccfc092e-8430-11ee-97ff-f60f825045d5"
@@ -31,13 +38,16 @@ def test_submit_parses_into_the_typed_task(mock_base_url: str) -> None:
 
 async def _submit_async(base_url: str) -> object:
     async with AuthenticatedClient(base_url=base_url, token="any-token") as client:
-        return await submit_upscale_task.asyncio(client=client, body=UpscaleRequest(image=SAMPLE_IMAGE))
+        return await submit_upscale_task.asyncio(
+            client=client, body=UpscaleRequest(image=SAMPLE_IMAGE, upsale_ratio=UpsaleRatio.X2)
+        )
 
 
 @pytest.mark.anyio
 async def test_async_submit_parses_too(mock_base_url: str) -> None:
     outcome = await _submit_async(mock_base_url)
-    assert isinstance(outcome, UpscaleTaskEnvelope)
+    assert isinstance(outcome, SubmitUpscaleTaskOutcome)
+    assert isinstance(outcome.result, UpscaleTask)
     assert outcome.result.task_id
 
 
@@ -57,7 +67,8 @@ def test_missing_token_comes_back_as_401_error_envelope(mock_base_url: str) -> N
     # The operation requires AuthenticatedClient; a plain Client is what "no token" looks like.
     with Client(base_url=mock_base_url) as client:
         response = submit_upscale_task.sync_detailed(
-            client=cast(AuthenticatedClient, client), body=UpscaleRequest(image=SAMPLE_IMAGE)
+            client=cast(AuthenticatedClient, client),
+            body=UpscaleRequest(image=SAMPLE_IMAGE, upsale_ratio=UpsaleRatio.X2),
         )
     assert response.status_code == 401
     assert isinstance(response.parsed, ErrorEnvelope)

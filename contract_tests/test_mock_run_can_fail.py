@@ -23,7 +23,10 @@ def broken_spec(tmp_path: Path) -> Path:
     spec = load()
     task = spec["components"]["schemas"]["UpscaleTask"]
     task["properties"]["taskId"] = task["properties"].pop("task_id")
-    task["required"] = ["taskId" if name == "task_id" else name for name in task["required"]]
+    # `code` 0 requires the task's fields in SubmitUpscaleTaskOutcome's `then`: rename there too.
+    accepted = spec["components"]["schemas"]["SubmitUpscaleTaskOutcome"]["then"]["properties"]["result"]
+    accepted["properties"]["taskId"] = accepted["properties"].pop("task_id")
+    accepted["required"] = ["taskId" if name == "task_id" else name for name in accepted["required"]]
     post = spec["paths"][submit().path]["post"]
     result = post["responses"]["200"]["content"]["application/json"]["examples"]["accepted"]["value"][
         "result"

@@ -201,7 +201,7 @@ def test_the_new_operation_works_async_and_retries_a_refused_connection(
 
 def test_both_operations_of_the_regenerated_client_share_the_machinery(generated: SimpleNamespace) -> None:
     models: ModuleType = generated.models
-    submit = Endpoint(generated.submit_op, models.UpscaleTaskEnvelope.from_dict)
+    submit = Endpoint(generated.submit_op, models.SubmitUpscaleTaskOutcome.from_dict)
     accepted = {
         "code": 0,
         "message": "ok",

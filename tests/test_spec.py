@@ -87,7 +87,8 @@ def test_body_fields(spec: dict[str, Any]) -> None:
     props = body["properties"]
     assert props["image"]["type"] == "string"
     assert (props["upsale_ratio"]["type"], props["upsale_ratio"]["enum"]) == ("integer", [2, 4])
-    assert props["upsale_ratio"]["default"] == 2
+    # Required, so no `default` (issue 11: it says nothing there, and openapi-generator's PHP breaks on it).
+    assert "default" not in props["upsale_ratio"]
     assert (props["version"]["enum"], props["version"]["default"]) == (["v1"], "v1")
     assert props["notify_url"]["type"] == "string"
     assert props["request_id"]["default"] == ""
@@ -129,7 +130,6 @@ def test_success_example_is_the_seed_response_verbatim(spec: dict[str, Any]) -> 
     ok = operation(spec)["responses"]["200"]["content"]["application/json"]
     assert ok["examples"]["accepted"]["value"] == seed_response
     schema_validator(spec, "SubmitUpscaleTaskOutcome").validate(seed_response)
-    schema_validator(spec, "UpscaleTaskEnvelope").validate(seed_response)
 
 
 def test_every_response_example_matches_its_schema(spec: dict[str, Any]) -> None:
@@ -179,6 +179,19 @@ def test_every_response_example_matches_its_schema(spec: dict[str, Any]) -> None
             None,
         ),
         ({"message": "no code"}, None),
+        # What the if/then adds for `code` 0 (generators ignore it; validators must not):
+        ({"code": 0, "message": "Success", "result": {"task_id": "t", "sub_task_ids": []}}, None),
+        (
+            {
+                "code": 0,
+                "message": "Success",
+                "request_id": "r",
+                "result": {"taskId": "t", "sub_task_ids": []},
+            },
+            None,
+        ),
+        ({"code": 0, "message": "Success", "request_id": "r", "result": {}}, None),
+        ({"code": 0, "message": "Success", "request_id": "r", "result": None}, None),
     ],
 )
 def test_200_is_either_the_task_or_a_rejection(
@@ -186,9 +199,6 @@ def test_200_is_either_the_task_or_a_rejection(
 ) -> None:
     outcome = schema_validator(spec, "SubmitUpscaleTaskOutcome")
     assert outcome.is_valid(envelope) is (kind is not None)
-    if kind is not None:
-        success = schema_validator(spec, "UpscaleTaskEnvelope").is_valid(envelope)
-        assert success is (kind == 0)
 
 
 def test_errors_are_documented_responses(spec: dict[str, Any]) -> None:

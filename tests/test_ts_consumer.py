@@ -22,7 +22,9 @@ Change = Callable[[dict[str, Any]], None]
 def rename_response_task_id(spec: dict[str, Any]) -> None:
     task = spec["components"]["schemas"]["UpscaleTask"]
     task["properties"]["taskId"] = task["properties"].pop("task_id")
-    task["required"] = ["taskId" if name == "task_id" else name for name in task["required"]]
+    accepted = spec["components"]["schemas"]["SubmitUpscaleTaskOutcome"]["then"]["properties"]["result"]
+    accepted["properties"]["taskId"] = accepted["properties"].pop("task_id")
+    accepted["required"] = ["taskId" if name == "task_id" else name for name in accepted["required"]]
 
 
 def rename_request_upsale_ratio(spec: dict[str, Any]) -> None:

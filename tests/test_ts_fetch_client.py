@@ -92,11 +92,12 @@ console.log(JSON.stringify({{
             "requestId": rejected["request_id"],
         }
     }
-    # Why decodeOutcome exists (README, docs/sdk-authors.md): the generated oneOf parser takes an
-    # accepted envelope for an ErrorEnvelope and leaves `result` undecoded. If a generator upgrade
-    # fixes this, this assertion fails: drop the workaround and the README's note.
-    assert seen["generatedParser"]["result"] == accepted["result"]
-    assert "taskId" not in seen["generatedParser"]["result"]
+    # The generated parser of the 200 body now reads an accepted answer right: `result` decoded into
+    # the task model (camelCase), not left as raw snake_case JSON as the former oneOf parser did.
+    assert seen["generatedParser"]["result"] == {
+        "taskId": accepted["result"]["task_id"],
+        "subTaskIds": accepted["result"]["sub_task_ids"],
+    }
 
 
 def test_a_missing_spec_is_named(tmp_path: Path) -> None:

@@ -9,13 +9,13 @@ import {
   UpscaleApi,
   UpscaleRequestUpsaleRatioEnum,
   UpscaleRequestVersionEnum,
-  UpscaleTaskEnvelopeFromJSON,
+  SubmitUpscaleTaskOutcomeFromJSON,
   type ErrorEnvelope,
+  type SubmitUpscaleTaskOutcome,
   type UpscaleRequest,
-  type UpscaleTaskEnvelope,
 } from "./client/index";
 
-export type Decoded = { accepted: UpscaleTaskEnvelope } | { rejected: ErrorEnvelope };
+export type Decoded = { accepted: SubmitUpscaleTaskOutcome } | { rejected: ErrorEnvelope };
 
 export function makeApi(basePath: string, token: string): UpscaleApi {
   return new UpscaleApi(new Configuration({ basePath, accessToken: token }));
@@ -25,14 +25,13 @@ export function requestForUrl(imageUrl: string): UpscaleRequest {
   return { image: imageUrl, upsaleRatio: UpscaleRequestUpsaleRatioEnum.X2, version: UpscaleRequestVersionEnum.V1 };
 }
 
-// Decide on `code` ourselves. The generated oneOf parser (SubmitUpscaleTaskOutcomeFromJSON) tries
-// ErrorEnvelope first, and an accepted envelope matches it too (code and message present; the
-// schema's `not: {const: 0}` is not checked): it would hand back `result` undecoded, in snake_case.
+// `code` decides: 0 is the task, anything else a rejection. The 200 body is one envelope type
+// (SubmitUpscaleTaskOutcome); its FromJSON decodes `result` into camelCase (taskId, subTaskIds).
 export function decodeOutcome(json: unknown): Decoded {
   if (typeof json !== "object" || json === null || !("code" in json)) {
     throw new Error("not an envelope: no `code` in the response body");
   }
-  return json.code === 0 ? { accepted: UpscaleTaskEnvelopeFromJSON(json) } : { rejected: ErrorEnvelopeFromJSON(json) };
+  return json.code === 0 ? { accepted: SubmitUpscaleTaskOutcomeFromJSON(json) } : { rejected: ErrorEnvelopeFromJSON(json) };
 }
 
 // One submit, never retried here: an accepted submit creates a paid task (docs/sdk-authors.md).
@@ -48,5 +47,5 @@ export async function submit(api: UpscaleApi, request: UpscaleRequest): Promise<
 }
 
 export function taskIdOf(decoded: Decoded): string | undefined {
-  return "accepted" in decoded ? decoded.accepted.result.taskId : undefined;
+  return "accepted" in decoded ? decoded.accepted.result?.taskId : undefined;
 }

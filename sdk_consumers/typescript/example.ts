@@ -6,7 +6,10 @@ import type { components, operations, paths } from "hidream-api";
 type Submit = operations["submitUpscaleTask"];
 export type UpscaleRequest = Submit["requestBody"]["content"]["application/json"];
 export type Outcome = Submit["responses"][200]["content"]["application/json"];
-export type Accepted = components["schemas"]["UpscaleTaskEnvelope"];
+type Task = components["schemas"]["UpscaleTask"];
+// `code` 0 brings `request_id` and both fields of the task: the spec says so with if/then, which has no
+// TypeScript form, so the generated Outcome has them optional and `isAccepted` checks them.
+export type Accepted = Outcome & { code: 0; request_id: string; result: Required<Task> };
 export type Rejected = components["schemas"]["ErrorEnvelope"];
 export type SubmitHeaders = NonNullable<Submit["parameters"]["header"]>;
 
@@ -46,9 +49,15 @@ export function buildSubmit(baseUrl: string, token: string, body: UpscaleRequest
 }
 
 // The envelope decides, not the HTTP status: `code` 0 is a created task, anything else a rejection.
-// (`not: {const: 0}` on ErrorEnvelope.code has no TypeScript form, so narrowing needs this guard.)
 export function isAccepted(outcome: Outcome): outcome is Accepted {
-  return outcome.code === 0;
+  const result = outcome.result;
+  return (
+    outcome.code === 0 &&
+    typeof outcome.request_id === "string" &&
+    result != null &&
+    typeof result.task_id === "string" &&
+    Array.isArray(result.sub_task_ids)
+  );
 }
 
 export type Verdict =
@@ -59,7 +68,8 @@ export function readEnvelope(outcome: Outcome): Verdict {
   if (isAccepted(outcome)) {
     return { ok: true, taskId: outcome.result.task_id, subTaskIds: outcome.result.sub_task_ids, requestId: outcome.request_id };
   }
-  const rejected: Rejected = outcome;
+  if (outcome.code === 0) throw new Error("`code` 0 without the task the spec promises: not the spec's envelope");
+  const rejected: Pick<Rejected, "code" | "message" | "request_id"> = outcome;
   return { ok: false, code: rejected.code, message: rejected.message, requestId: rejected.request_id };
 }
 

@@ -14,10 +14,11 @@ from hidream_api_client.api.upscale import submit_upscale_task
 from hidream_api_client.models import (
     AcceptLanguage,
     ModelVersion,
+    SubmitUpscaleTaskOutcome,
     UpsaleRatio,
     UpscaleRequest,
-    UpscaleTaskEnvelope,
 )
+from hidream_api_client.models import UpscaleTask as GeneratedTask
 from hidream_api_client.types import UNSET
 
 from hidream import _validation as check
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from hidream._core import AsyncCore, SyncCore
     from hidream._retry import RetryPolicy
 
-SUBMIT = Endpoint(submit_upscale_task, UpscaleTaskEnvelope.from_dict)
+SUBMIT = Endpoint(submit_upscale_task, SubmitUpscaleTaskOutcome.from_dict)
 
 
 @dataclass(frozen=True)
@@ -71,24 +72,30 @@ def submit_params(
     }
 
 
-def to_task(envelope: UpscaleTaskEnvelope) -> UpscaleTask:
-    result = envelope.result
-    ids = result.sub_task_ids
+def to_task(envelope: SubmitUpscaleTaskOutcome) -> UpscaleTask:
+    # The generated envelope types what both answers share; what `code` 0 adds (the spec's if/then:
+    # `request_id`, a `result` with `task_id` and `sub_task_ids`) is checked here.
+    result = envelope.result if isinstance(envelope.result, GeneratedTask) else None
+    task_id = result.task_id if result else None
+    ids = result.sub_task_ids if result else None
+    request_id = envelope.request_id
     if (
-        not isinstance(result.task_id, str)
+        not isinstance(task_id, str)
         or not isinstance(ids, list)
         or not all(isinstance(i, str) for i in ids)
+        or not isinstance(request_id, str)
     ):
         raise MalformedResponseError(
-            "`code` 0 but `result` is not a task: task_id must be a string, sub_task_ids a list of strings",
+            "`code` 0 but the envelope is not an accepted task: request_id must be a string, "
+            "result an object whose task_id is a string and sub_task_ids a list of strings",
             code=0,
-            request_id=envelope.request_id,
+            request_id=request_id if isinstance(request_id, str) else None,
             http_status=200,
         )
     return UpscaleTask(
-        task_id=result.task_id,
+        task_id=task_id,
         sub_task_ids=tuple(ids),
-        request_id=envelope.request_id,
+        request_id=request_id,
         message=envelope.message,
         envelope=envelope.to_dict(),
     )

@@ -6,10 +6,10 @@ from .get_upscale_task_result_outcome import GetUpscaleTaskResultOutcome
 from .known_task_status import KnownTaskStatus
 from .model_version import ModelVersion
 from .sub_task_result import SubTaskResult
+from .submit_upscale_task_outcome import SubmitUpscaleTaskOutcome
 from .upsale_ratio import UpsaleRatio
 from .upscale_request import UpscaleRequest
 from .upscale_task import UpscaleTask
-from .upscale_task_envelope import UpscaleTaskEnvelope
 from .upscale_task_result import UpscaleTaskResult
 
 __all__ = (
@@ -18,10 +18,10 @@ __all__ = (
     "GetUpscaleTaskResultOutcome",
     "KnownTaskStatus",
     "ModelVersion",
+    "SubmitUpscaleTaskOutcome",
     "SubTaskResult",
     "UpsaleRatio",
     "UpscaleRequest",
     "UpscaleTask",
-    "UpscaleTaskEnvelope",
     "UpscaleTaskResult",
 )

@@ -20,9 +20,10 @@ class UpscaleRequest:
     Attributes:
         image (str): The source image: its base64 value or a URL the service can fetch.
             / 原始图片,支持传入图片的 base64 值或 URL 地址。
-        upsale_ratio (UpsaleRatio): Upscale factor: 2 (the default) or 4. The provider spells the field `upsale_ratio`;
-            that is its wire name. / 图片的增强倍数,默认值为 2,可选值为 4。字段名 `upsale_ratio` 为服务商原拼写。
-             Default: UpsaleRatio.X2.
+        upsale_ratio (UpsaleRatio): Upscale factor: 2 or 4. The provider's page calls 2 the default but marks the field
+            required, so it is always sent. The provider spells the field `upsale_ratio`; that is its
+            wire name. / 图片的增强倍数:2 或 4。服务商文档称默认值为 2,但将该字段列为必填,故始终传递。
+            字段名 `upsale_ratio` 为服务商原拼写。
         version (ModelVersion | Unset): Model version; only `v1`. / 模型版本,默认为 "v1",可选范围为 {"v1"}。 Default:
             ModelVersion.V1.
         notify_url (str | Unset): Callback called when the task finishes; it must be reachable from the public internet.
@@ -32,7 +33,7 @@ class UpscaleRequest:
     """
 
     image: str
-    upsale_ratio: UpsaleRatio = UpsaleRatio.X2
+    upsale_ratio: UpsaleRatio
     version: ModelVersion | Unset = ModelVersion.V1
     notify_url: str | Unset = UNSET
     request_id: str | Unset = ""

@@ -6,45 +6,48 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="UpscaleTask")
 
 
 @_attrs_define
 class UpscaleTask:
-    """The created task. / 返回结果。
+    """The created task; both fields are present when `code` is 0. / 返回结果;`code` 为 0 时两个字段必有。
 
     Attributes:
-        task_id (str): The task id. / 返回任务 ID。
-        sub_task_ids (list[str]): The sub-task ids; a sub-task makes one output image.
+        task_id (str | Unset): The task id. / 返回任务 ID。
+        sub_task_ids (list[str] | Unset): The sub-task ids; a sub-task makes one output image.
             / 返回子任务 ID 的列表,子任务定义为生成单张图片的任务。
     """
 
-    task_id: str
-    sub_task_ids: list[str]
+    task_id: str | Unset = UNSET
+    sub_task_ids: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         task_id = self.task_id
 
-        sub_task_ids = self.sub_task_ids
+        sub_task_ids: list[str] | Unset = UNSET
+        if not isinstance(self.sub_task_ids, Unset):
+            sub_task_ids = self.sub_task_ids
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "task_id": task_id,
-                "sub_task_ids": sub_task_ids,
-            }
-        )
+        field_dict.update({})
+        if task_id is not UNSET:
+            field_dict["task_id"] = task_id
+        if sub_task_ids is not UNSET:
+            field_dict["sub_task_ids"] = sub_task_ids
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        task_id = d.pop("task_id")
+        task_id = d.pop("task_id", UNSET)
 
-        sub_task_ids = cast(list[str], d.pop("sub_task_ids"))
+        sub_task_ids = cast(list[str], d.pop("sub_task_ids", UNSET))
 
         upscale_task = cls(
             task_id=task_id,

@@ -117,7 +117,8 @@ def _short(value: Any, limit: int = 160) -> str:
 @schemathesis.check
 def envelope_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
     """Every answer with a documented status carries the envelope the spec gives it: code 0 ->
-    UpscaleTaskEnvelope (with a conforming `result`), any other code -> ErrorEnvelope. The branch is
+    SubmitUpscaleTaskOutcome (whose if/then asks `code` 0 for `request_id` and a `result` with
+    `task_id` and `sub_task_ids`), any other code -> ErrorEnvelope. The branch is
     chosen by `code`, so a drift is named by its field (`result.task_id`), not as "matches no oneOf"."""
     if response.status_code not in ENVELOPE_STATUSES:
         return None  # status_code_conformance names undocumented statuses
@@ -146,7 +147,7 @@ def envelope_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
             spec_says=f"HTTP {response.status_code} carries ErrorEnvelope (code non-zero)",
             service_did=describe(response),
         )
-    name = "UpscaleTaskEnvelope" if success else "ErrorEnvelope"
+    name = "SubmitUpscaleTaskOutcome" if success else "ErrorEnvelope"
     error = jsonschema.exceptions.best_match(component_validator(name).iter_errors(envelope))
     if error is not None:
         field, said = _explain(error)

@@ -7,8 +7,8 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.accept_language import AcceptLanguage
 from ...models.error_envelope import ErrorEnvelope
+from ...models.submit_upscale_task_outcome import SubmitUpscaleTaskOutcome
 from ...models.upscale_request import UpscaleRequest
-from ...models.upscale_task_envelope import UpscaleTaskEnvelope
 from ...types import UNSET, Response, Unset
 
 
@@ -40,25 +40,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope | None:
+) -> ErrorEnvelope | SubmitUpscaleTaskOutcome | None:
     if response.status_code == 200:
-
-        def _parse_response_200(data: object) -> ErrorEnvelope | UpscaleTaskEnvelope:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_submit_upscale_task_outcome_type_0 = UpscaleTaskEnvelope.from_dict(data)
-
-                return componentsschemas_submit_upscale_task_outcome_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            componentsschemas_submit_upscale_task_outcome_type_1 = ErrorEnvelope.from_dict(data)
-
-            return componentsschemas_submit_upscale_task_outcome_type_1
-
-        response_200 = _parse_response_200(response.json())
+        response_200 = SubmitUpscaleTaskOutcome.from_dict(response.json())
 
         return response_200
 
@@ -85,7 +69,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope]:
+) -> Response[ErrorEnvelope | SubmitUpscaleTaskOutcome]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -100,7 +84,7 @@ def sync_detailed(
     body: UpscaleRequest,
     x_accept_language: AcceptLanguage | Unset = AcceptLanguage.ZH,
     api_user_id: str | Unset = UNSET,
-) -> Response[ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope]:
+) -> Response[ErrorEnvelope | SubmitUpscaleTaskOutcome]:
     """Submit an image-upscale task / 提交图片增强任务
 
      Creates an asynchronous upscale task for one image and returns its task id at once; the
@@ -120,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope]
+        Response[ErrorEnvelope | SubmitUpscaleTaskOutcome]
     """
 
     kwargs = _get_kwargs(
@@ -142,7 +126,7 @@ def sync(
     body: UpscaleRequest,
     x_accept_language: AcceptLanguage | Unset = AcceptLanguage.ZH,
     api_user_id: str | Unset = UNSET,
-) -> ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope | None:
+) -> ErrorEnvelope | SubmitUpscaleTaskOutcome | None:
     """Submit an image-upscale task / 提交图片增强任务
 
      Creates an asynchronous upscale task for one image and returns its task id at once; the
@@ -162,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope
+        ErrorEnvelope | SubmitUpscaleTaskOutcome
     """
 
     return sync_detailed(
@@ -179,7 +163,7 @@ async def asyncio_detailed(
     body: UpscaleRequest,
     x_accept_language: AcceptLanguage | Unset = AcceptLanguage.ZH,
     api_user_id: str | Unset = UNSET,
-) -> Response[ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope]:
+) -> Response[ErrorEnvelope | SubmitUpscaleTaskOutcome]:
     """Submit an image-upscale task / 提交图片增强任务
 
      Creates an asynchronous upscale task for one image and returns its task id at once; the
@@ -199,7 +183,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope]
+        Response[ErrorEnvelope | SubmitUpscaleTaskOutcome]
     """
 
     kwargs = _get_kwargs(
@@ -219,7 +203,7 @@ async def asyncio(
     body: UpscaleRequest,
     x_accept_language: AcceptLanguage | Unset = AcceptLanguage.ZH,
     api_user_id: str | Unset = UNSET,
-) -> ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope | None:
+) -> ErrorEnvelope | SubmitUpscaleTaskOutcome | None:
     """Submit an image-upscale task / 提交图片增强任务
 
      Creates an asynchronous upscale task for one image and returns its task id at once; the
@@ -239,7 +223,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorEnvelope | ErrorEnvelope | UpscaleTaskEnvelope
+        ErrorEnvelope | SubmitUpscaleTaskOutcome
     """
 
     return (
