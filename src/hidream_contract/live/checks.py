@@ -1,41 +1,44 @@
-"""Envelope-aware checks, registered with schemathesis (`@schemathesis.check`).
+"""Envelope-aware checks for the live run, passed explicitly to each `case.validate_response` call.
 
-Schemathesis' own `positive_data_acceptance`, `negative_data_rejection` and `ignored_auth` read
-only the HTTP status. This service rejects with HTTP 200 and a non-zero `code` as often as with a
-4xx, so these checks read the envelope: a rejection is a 4xx or a non-zero `code`; an acceptance is
-a 2xx with `code` 0 and a conforming `result`. What a request must get is worked out from the request
-as sent (requests_model.expectation_for), so the same checks serve explicit probes and fuzzed cases.
+Nothing here is registered with schemathesis and nothing is module-level state: `LiveChecks` is built
+per run with what it needs (the digest of the run's Authorization header), so the mock contract suite
+and a live run can share a process without one's checks leaking into the other's default set.
+
+Schemathesis' own `positive_data_acceptance`, `negative_data_rejection` and `ignored_auth` read only
+the HTTP status. This service rejects with HTTP 200 and a non-zero `code` as often as with a 4xx, so
+these checks read the envelope: a rejection is a 4xx or a non-zero `code`; an acceptance is a 2xx with
+`code` 0 and a conforming `result`. What a request must get is worked out from the request as sent
+(requests_model.expectation_for), so the same checks serve explicit probes and fuzzed cases. Answers
+are validated against the spec's own schema for their status (requests_model.response_schema),
+whatever its components are called.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-import schemathesis
 from schemathesis.core.failures import Failure
 
 from hidream_contract.live.requests_model import (
     Expectation,
     Intent,
-    component_validator,
     expectation_for,
+    header_parameters,
+    request_schema_name,
     required_names,
+    response_schema,
+    validator_for,
 )
-from hidream_contract.spec import submit
+from hidream_contract.spec import resolve, submit
 
 OPERATION = submit().label
-ENVELOPE_STATUSES = submit().json_statuses  # the statuses the spec gives a JSON body (the envelope)
+DOCUMENTED_STATUSES = submit().statuses
 
-
-class _Context:
-    """Set by the runner before the first request: the digest of the valid Authorization header."""
-
-    valid_authorization_digest = ""
-
-
-CONTEXT = _Context()
+Check = Callable[[Any, Any, Any], bool | None]
 
 
 class ContractDrift(Failure):
@@ -51,12 +54,6 @@ class ContractDrift(Failure):
         self.field = field
         self.spec_says = spec_says
         self.service_did = service_did
-
-
-def expectation_of(response: Any) -> Expectation:
-    request = response.request
-    body = request.body
-    return expectation_for(body, dict(request.headers), CONTEXT.valid_authorization_digest)
 
 
 def envelope_or_not_json(response: Any) -> Any:
@@ -114,95 +111,148 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@schemathesis.check
+def _branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The alternatives of a response schema (its oneOf/anyOf, $refs resolved), or the schema itself."""
+    for keyword in ("oneOf", "anyOf"):
+        if keyword in schema:
+            return [resolve(branch) for branch in schema[keyword]]
+    return [schema]
+
+
+def _code_schema(branch: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = branch.get("properties", {}).get("code", {})
+    return found
+
+
+def _accepts_code(branch: dict[str, Any], envelope: dict[str, Any]) -> bool:
+    if "code" not in envelope:
+        return "code" not in branch.get("required", [])
+    return validator_for(_code_schema(branch)).is_valid(envelope["code"])
+
+
+def _name(schema: dict[str, Any], status: int) -> str:
+    return str(schema.get("title") or f"the HTTP {status} answer")
+
+
 def envelope_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Every answer with a documented status carries the envelope the spec gives it: code 0 ->
-    SubmitUpscaleTaskOutcome (whose if/then asks `code` 0 for `request_id` and a `result` with
-    `task_id` and `sub_task_ids`), any other code -> ErrorEnvelope. The branch is
-    chosen by `code`, so a drift is named by its field (`result.task_id`), not as "matches no oneOf"."""
-    if response.status_code not in ENVELOPE_STATUSES:
+    """Every answer with a documented JSON status carries the schema the spec gives that status. When
+    the schema has alternatives (success or error envelope), the one is chosen by `code`, so a drift
+    is named by its field (`result.task_id`), not as "matches no oneOf"."""
+    schema = response_schema(response.status_code)
+    if schema is None:
         return None  # status_code_conformance names undocumented statuses
+    status = response.status_code
     envelope = envelope_or_not_json(response)
     if envelope is _NOT_JSON or not isinstance(envelope, dict):
         raise ContractDrift(
             title="Answer is not the JSON envelope",
             field="body",
-            spec_says="every answer is a JSON object {code, message, request_id, result}",
+            spec_says=f"HTTP {status} carries a JSON object ({_name(schema, status)})",
             service_did=describe(response),
         )
-    code = envelope.get("code")
-    if "code" not in envelope or not is_int(code):
+    branches = _branches(schema)
+    matching = [branch for branch in branches if _accepts_code(branch, envelope)]
+    if not matching:
+        allowed = "; ".join(f"{_name(b, status)}: {json.dumps(_code_schema(b))}" for b in branches)
         raise ContractDrift(
-            title="Envelope `code` missing or not an integer",
+            title="Envelope `code` missing or of a kind the spec does not allow",
             field="code",
-            spec_says="`code` is an integer: 0 when the task is accepted, non-zero when it is rejected",
-            service_did=f"sent code {_short(code) if 'code' in envelope else '(missing)'}; "
+            spec_says=f"with HTTP {status}, `code` is as in {allowed}",
+            service_did=f"sent code {_short(envelope['code']) if 'code' in envelope else '(missing)'}; "
             + describe(response),
         )
-    success = code == 0
-    if success and response.status_code != 200:
-        raise ContractDrift(
-            title="Acceptance with a rejection status",
-            field="code",
-            spec_says=f"HTTP {response.status_code} carries ErrorEnvelope (code non-zero)",
-            service_did=describe(response),
-        )
-    name = "SubmitUpscaleTaskOutcome" if success else "ErrorEnvelope"
-    error = jsonschema.exceptions.best_match(component_validator(name).iter_errors(envelope))
+    target = matching[0] if len(matching) == 1 else schema
+    error = jsonschema.exceptions.best_match(validator_for(target).iter_errors(envelope))
     if error is not None:
         field, said = _explain(error)
         raise ContractDrift(
-            title=f"{'Success' if success else 'Error'} envelope does not match the spec",
+            title=f"The HTTP {status} answer does not match the spec",
             field=field,
-            spec_says=f"{name}: {said}",
+            spec_says=f"{_name(target, status)}: {said}",
             service_did=_what_was_sent(error, envelope),
         )
     return True
 
 
-@schemathesis.check
-def accepted_when_valid(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A request the spec calls valid, with the account's token and a real image, is accepted."""
-    expected = expectation_of(response)
-    if expected.intent is not Intent.ACCEPT or response.status_code == 429 or response.status_code >= 500:
+def endpoint_not_moved(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 3xx moves the endpoint: the spec documents none, and the guard never follows it (a client
+    built from the spec would fail every call), so it is drift, named with where it points."""
+    if not 300 <= response.status_code < 400:
         return None
-    if is_acceptance(response):
-        return True
-    envelope = envelope_or_not_json(response)
-    message = envelope.get("message", "") if isinstance(envelope, dict) else ""
-    sent = json.loads(response.request.body or b"{}")
-    named = [name for name in sent if isinstance(message, str) and name in message]
+    documented = ", ".join(map(str, sorted(DOCUMENTED_STATUSES)))
     raise ContractDrift(
-        title="Valid request rejected",
-        field=", ".join(named) or "request body",
-        spec_says="a request with the token and a body valid per UpscaleRequest is accepted (2xx, code 0); "
-        f"sent {', '.join(f'{k}={_short(v, 40)}' for k, v in sent.items())}",
-        service_did=describe(response),
+        title="The endpoint moved",
+        field="Location",
+        spec_says=f"the operation answers at {submit().path} with {documented}; no redirect is documented",
+        service_did=f"answered HTTP {response.status_code} with Location: {header(response, 'Location')} "
+        "(not followed)",
     )
 
 
-@schemathesis.check
-def rejected_when_invalid(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A body that breaks a rule the documentation states as hard is rejected (4xx or code != 0)."""
-    expected = expectation_of(response)
-    if expected.intent is not Intent.REJECT or "Authorization" in expected.fields:
-        return None
-    return _must_be_rejected(response, expected, title="Invalid request accepted")
+@dataclass(frozen=True)
+class LiveChecks:
+    """The checks that depend on the run: which Authorization header is the account's (by digest,
+    so the checks never hold the token). Build one per run; pass `.all()` to `validate_response`."""
 
+    valid_authorization_digest: str
 
-@schemathesis.check
-def auth_enforced(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A request without the token, or with another one, is rejected (4xx or code != 0), whatever the
-    status: the envelope-aware form of schemathesis' `ignored_auth`."""
-    expected = expectation_of(response)
-    if expected.intent is not Intent.REJECT or "Authorization" not in expected.fields:
-        return None
-    return _must_be_rejected(response, expected, title="Authentication ignored")
+    def expectation_of(self, response: Any) -> Expectation:
+        request = response.request
+        return expectation_for(request.body, dict(request.headers), self.valid_authorization_digest)
+
+    def all(self) -> list[Check]:
+        return [
+            envelope_conformance,
+            endpoint_not_moved,
+            self.accepted_when_valid,
+            self.rejected_when_invalid,
+            self.auth_enforced,
+        ]
+
+    def accepted_when_valid(self, ctx: Any, response: Any, case: Any) -> bool | None:
+        """A request the spec calls valid, with the account's token and a real image, is accepted."""
+        expected = self.expectation_of(response)
+        status = response.status_code
+        if expected.intent is not Intent.ACCEPT or status == 429 or status >= 500 or 300 <= status < 400:
+            return None  # the transient rule and endpoint_not_moved speak for these
+        if is_acceptance(response):
+            return True
+        envelope = envelope_or_not_json(response)
+        message = envelope.get("message", "") if isinstance(envelope, dict) else ""
+        sent = json.loads(response.request.body or b"{}")
+        headers = {k.lower() for k in response.request.headers}
+        candidates = [*sent, *(p["name"] for p in header_parameters() if p["name"].lower() in headers)]
+        named = [name for name in candidates if isinstance(message, str) and name in message]
+        raise ContractDrift(
+            title="Valid request rejected",
+            field=", ".join(named) or "request body",
+            spec_says=f"a request with the token and a body valid per {request_schema_name()} is accepted "
+            f"(2xx, code 0); sent {', '.join(f'{k}={_short(v, 40)}' for k, v in sent.items())}"
+            + "".join(f", {n}: {_short(response.request.headers[n], 40)}" for n in named if n not in sent),
+            service_did=describe(response),
+        )
+
+    def rejected_when_invalid(self, ctx: Any, response: Any, case: Any) -> bool | None:
+        """A body that breaks a rule the documentation states as hard is rejected (4xx or code != 0)."""
+        expected = self.expectation_of(response)
+        if expected.intent is not Intent.REJECT or "Authorization" in expected.fields:
+            return None
+        return _must_be_rejected(response, expected, title="Invalid request accepted")
+
+    def auth_enforced(self, ctx: Any, response: Any, case: Any) -> bool | None:
+        """A request without the token, or with another one, is rejected (4xx or code != 0), whatever
+        the status: the envelope-aware form of schemathesis' `ignored_auth`."""
+        expected = self.expectation_of(response)
+        if expected.intent is not Intent.REJECT or "Authorization" not in expected.fields:
+            return None
+        return _must_be_rejected(response, expected, title="Authentication ignored")
 
 
 def _must_be_rejected(response: Any, expected: Expectation, *, title: str) -> bool | None:
     if response.status_code == 429 or response.status_code >= 500:
         return None  # not_a_server_error and the transient rule speak for these
+    if 300 <= response.status_code < 400:
+        return None  # endpoint_not_moved speaks for it: a redirect is not a verdict on the request
     if is_rejection(response):
         return True
     raise ContractDrift(

@@ -1,32 +1,52 @@
-"""The explicit requests of a live run, and which of them a budget allows.
+"""The explicit requests of a live run, in the order they are worth running, and which of them are asked.
 
-Requests meant to be accepted use only the spec's own examples (a real image URL and a real PNG),
-never generated text: the live service fetches or decodes `image`. Every request that names a real
-image is billable (it could become a paid task if the service drifted), so those are listed in the
-order they are worth running; the free ones (no real image) always run.
+Three kinds, by what a faithful service does with them:
+- negative: the documentation says it must be rejected, so on a faithful service it creates no task.
+  Each carries a real image (the provider's sample URL) unless the rule is about `image` itself, so a
+  service that has started to accept it is caught (it cannot hide behind "no image to fetch").
+- paid: valid, so a faithful service creates one task each: the provider's sample exactly as
+  documented, and one request that sets every documented optional field and header.
+- silent: the documentation does not say (unknown body field, unsupported X-accept-language): a
+  faithful service may accept them, so they run only with HIDREAM_LIVE_PROBES=all.
+
+Requests meant to be accepted use only the spec's own example images, never generated text: the live
+service fetches or decodes `image`. Whether a request may be sent is decided by the guard alone
+(guard.py); this module only orders what is asked.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from hidream_contract.live.guard import CouldNotRun
-from hidream_contract.live.requests_model import names_real_image, spec
-from hidream_contract.spec import submit
+from hidream_contract.live.requests_model import header_parameters, names_real_image, request_schema
+from hidream_contract.spec import request_examples, submit
 
 SUBMIT_PATH = submit().path
 
 INVALID_TOKEN = "contract-check-invalid-token"  # not a secret: a token no account has
+# Values for documented optional fields the spec gives no example of. notify_url: a host reserved for
+# documentation (RFC 2606), reachable and harmless: the service may call it back, nothing listens.
+NOTIFY_URL = "https://example.com/hidream-contract-check"
+CHECK_ID = "hidream-contract-check"  # what the check sends where any string will do (API-User-ID)
+SPARE_TASKS = 1  # in the default budget, for one retry of a request whose answer was lost
+
+
+class Kind(enum.Enum):
+    NEGATIVE = "must be rejected: no task on a faithful service"
+    PAID = "must be accepted: one task each on a faithful service"
+    SILENT = "documentation silent: a faithful service may accept it (a task)"
 
 
 class TokenEvidence(enum.Enum):
     """What a probe's answer says about the run's own token: whether the check can run at all."""
 
-    ANONYMOUS = "an empty body without a token: how this service refuses"
+    ANONYMOUS = "the sample without a token: how this service refuses"
     TOKEN_ONLY = "an empty body with the token: a 401/403 here can only mean the token is refused"
     VALID_REQUEST = "the provider's own request with the token"
 
@@ -36,110 +56,231 @@ class Probe:
     name: str  # for people (reports); behaviour hangs on the typed fields below
     purpose: str
     body: Any
+    kind: Kind
     auth: str = "token"  # "token" | "none" | "invalid"
     headers: dict[str, str] = field(default_factory=dict)
     token_evidence: TokenEvidence | None = None
 
     @property
-    def billable(self) -> bool:
+    def names_real_image(self) -> bool:
         return names_real_image(json.dumps(self.body))
 
 
 @cache
 def examples() -> dict[str, dict[str, Any]]:
-    operation = spec()["paths"][SUBMIT_PATH]["post"]
-    found = operation["requestBody"]["content"]["application/json"]["examples"]
-    return {name: dict(example["value"]) for name, example in found.items()}
+    """The spec's request examples, by name (imageUrl: the provider's sample; imageBase64)."""
+    return {name: dict(value) for name, value in request_examples().items()}
 
 
-def _url_example(**changes: Any) -> dict[str, Any]:
-    body = {**examples()["imageUrl"], **changes}
+def sample() -> dict[str, Any]:
+    """The provider's own request, exactly as documented."""
+    return dict(examples()["imageUrl"])
+
+
+def _sample_with(**changes: Any) -> dict[str, Any]:
+    body = {**sample(), **changes}
     return {k: v for k, v in body.items() if v is not _DROP}
 
 
 _DROP = object()
 
 
-def free_probes() -> list[Probe]:
-    """Requests with no real image in them: nothing a service could bill, drifted or not."""
+def _properties() -> dict[str, Any]:
+    found: dict[str, Any] = request_schema().get("properties", {})
+    return found
+
+
+def optional_fields() -> list[str]:
+    """The documented body fields a request may leave out."""
+    required = set(request_schema().get("required", []))
+    return [name for name in _properties() if name not in required]
+
+
+def _optional_value(name: str) -> Any:
+    schema = _properties()[name]
+    if name == "notify_url":
+        return NOTIFY_URL
+    if name == "request_id":
+        return f"{CHECK_ID}-{uuid.uuid4()}"  # fresh per run: a service may deduplicate by it
+    if "enum" in schema:
+        return schema["enum"][0]
+    if schema.get("examples"):
+        return schema["examples"][0]
+    raise KeyError(f"the live check has no value for the documented optional field {name!r}")
+
+
+def _header_value(param: dict[str, Any]) -> str:
+    """A valid value for an optional header: the first allowed value that is not the default (sending
+    the default says little), else the check's own id."""
+    schema = param.get("schema", {})
+    allowed = [v for v in schema.get("enum", []) if v != schema.get("default")] or schema.get("enum", [])
+    return str(allowed[0]) if allowed else CHECK_ID
+
+
+def optional_headers() -> dict[str, str]:
+    """Every documented optional header, with the value the full-surface probe sends."""
+    return {p["name"]: _header_value(p) for p in header_parameters() if not p.get("required")}
+
+
+def _other_header_values() -> list[tuple[str, str]]:
+    """Allowed header values the full-surface probe does not send: negative probes carry them, so
+    each documented value is exercised."""
+    sent = optional_headers()
     return [
+        (p["name"], str(value))
+        for p in header_parameters()
+        for value in p.get("schema", {}).get("enum", [])
+        if sent.get(p["name"]) != str(value)
+    ]
+
+
+def _forbidden(allowed: list[Any]) -> Any:
+    """A value of the same type as the allowed ones that is not allowed: the next integer (3 for
+    [2, 4]), the next version-like string ("v2" for ["v1"])."""
+    first = allowed[0]
+    if isinstance(first, int) and not isinstance(first, bool):
+        return next(n for n in range(min(allowed) + 1, min(allowed) + 1000) if n not in allowed)
+    text = str(first)
+    stem = text.rstrip("0123456789")
+    start = int(text[len(stem) :] or 0) + 1
+    return next(f"{stem}{n}" for n in range(start, start + 1000) if f"{stem}{n}" not in allowed)
+
+
+def negative_probes() -> list[Probe]:
+    """Requests the documentation says must be rejected, most valuable first: auth, then the body
+    (every required field missing in turn, then every enum field with a value it does not allow)."""
+    required = [name for name in request_schema().get("required", []) if name in sample()]
+    probes = [
         Probe(
-            "no token, empty body",
-            "a request without credentials is rejected",
-            {},
+            "no token",
+            "the provider's sample without credentials is rejected",
+            sample(),
+            Kind.NEGATIVE,
             auth="none",
             token_evidence=TokenEvidence.ANONYMOUS,
         ),
         Probe(
+            "invalid token",
+            "the provider's sample with another token is rejected",
+            sample(),
+            Kind.NEGATIVE,
+            auth="invalid",
+        ),
+        Probe(
             "empty body",
-            "a body without `image` and `upsale_ratio` is rejected",
+            "a body without the required fields is rejected",
             {},
+            Kind.NEGATIVE,
             token_evidence=TokenEvidence.TOKEN_ONLY,
         ),
-        Probe("missing image", "`image` is required", {"upsale_ratio": 2, "version": "v1"}),
-        Probe("image not a string", "`image` is a string", {"image": 123, "upsale_ratio": 2}),
-        Probe("empty image", "`image` is a non-empty string", {"image": "", "upsale_ratio": 2}),
-        Probe("body not an object", "the body is a JSON object", ["not", "an", "object"]),
+        Probe("body not an object", "the body is a JSON object", list(sample().values()), Kind.NEGATIVE),
+        Probe("empty image", "`image` is a non-empty string", _sample_with(image=""), Kind.NEGATIVE),
+        Probe("image not a string", "`image` is a string", _sample_with(image=123), Kind.NEGATIVE),
     ]
+    probes += [
+        Probe(f"missing {name}", f"`{name}` is required", _sample_with(**{name: _DROP}), Kind.NEGATIVE)
+        for name in required
+    ]
+    for name, schema in _properties().items():
+        if "enum" in schema:
+            value = _forbidden(schema["enum"])
+            probes.append(
+                Probe(
+                    f"{name} {value}",
+                    f"`{name}` is one of {schema['enum']}",
+                    _sample_with(**{name: value}),
+                    Kind.NEGATIVE,
+                )
+            )
+    # The allowed header values the full-surface probe leaves out ride on negatives with a real image.
+    carriers = [i for i, p in enumerate(probes) if p.auth == "token" and p.names_real_image]
+    for index, (name, value) in zip(carriers, _other_header_values(), strict=False):
+        probe = probes[index]
+        probes[index] = Probe(
+            f"{probe.name} ({name}: {value})",
+            probe.purpose,
+            probe.body,
+            probe.kind,
+            probe.auth,
+            {**probe.headers, name: value},
+            probe.token_evidence,
+        )
+    return probes
 
 
-def billable_probes() -> list[Probe]:
-    """Requests that name a real image, most valuable first."""
+def paid_probes() -> list[Probe]:
+    """Valid requests, most valuable first: each is one task on a faithful service."""
+    full = dict(examples()["imageBase64"])
+    full.update({name: _optional_value(name) for name in optional_fields() if name not in full})
     return [
         Probe(
-            "example imageUrl",
-            "the provider's own request is accepted",
-            examples()["imageUrl"],
+            "provider's sample",
+            "the provider's own request (image URL, ratio 2, v1) is accepted",
+            sample(),
+            Kind.PAID,
             token_evidence=TokenEvidence.VALID_REQUEST,
         ),
         Probe(
-            "example imageBase64", "a base64 PNG with upsale_ratio 4 is accepted", examples()["imageBase64"]
+            "every optional field and header",
+            "a base64 image with ratio 4 and every documented optional field and header is accepted",
+            full,
+            Kind.PAID,
+            headers=optional_headers(),
         ),
+    ]
+
+
+def silent_probes() -> list[Probe]:
+    """Where the documentation is silent: recorded, never failed; a faithful service may accept them."""
+    return [
         Probe(
-            "no token", "a real request without credentials is rejected", examples()["imageUrl"], auth="none"
-        ),
-        Probe(
-            "invalid token",
-            "a real request with another token is rejected",
-            examples()["imageUrl"],
-            auth="invalid",
-        ),
-        Probe("upsale_ratio 3", "a ratio other than 2 or 4 is rejected", _url_example(upsale_ratio=3)),
-        Probe("version v2", "a version other than v1 is rejected", _url_example(version="v2")),
-        Probe("missing upsale_ratio", "`upsale_ratio` is required", _url_example(upsale_ratio=_DROP)),
-        Probe(
-            "unknown body field", "documentation silent: recorded", _url_example(x_undocumented_field=True)
+            "unknown body field",
+            "documentation silent: recorded",
+            _sample_with(x_undocumented_field=True),
+            Kind.SILENT,
         ),
         Probe(
             "unsupported X-accept-language",
             "documentation silent: recorded",
-            examples()["imageUrl"],
+            sample(),
+            Kind.SILENT,
             headers={"X-accept-language": "fr"},
         ),
     ]
 
 
+def default_budget() -> int:
+    """What full coverage needs on a faithful service (one task per paid probe), plus one spare so
+    a lost answer or a gateway error on a paid probe can be retried."""
+    return len(paid_probes()) + SPARE_TASKS
+
+
 @dataclass(frozen=True)
 class Plan:
-    free: list[Probe]
-    billable: list[Probe]
-    skipped: list[Probe]  # billable probes the budget leaves out (HIDREAM_LIVE_PROBES=auto)
-    fuzz: bool
+    negative: list[Probe]
+    paid: list[Probe]
+    silent: list[Probe]
+    not_asked: list[Probe]  # left out by HIDREAM_LIVE_PROBES, not by the budget
+
+    @property
+    def needs_sample(self) -> bool:
+        """Whether the verdict needs the provider's sample answered (all but `free`)."""
+        return any(p.token_evidence is TokenEvidence.VALID_REQUEST for p in self.paid)
 
 
-def plan(probe_set: str, max_billable: int) -> Plan:
-    """What runs. `all` and `auto` need at least the first billable probe (the success envelope can
-    only be seen on an accepted task); `all` needs the whole list; `free` sends nothing billable."""
-    free, billable = free_probes(), billable_probes()
-    assert all(not p.billable for p in free), "a free probe names a real image"
-    assert all(p.billable for p in billable), "a billable probe names no real image"
+def plan(probe_set: str, budget: int) -> Plan:
+    """What is asked. `auto`: negatives, then the paid probes; `all`: also the silent ones, and refuses
+    to start below the budget they need on a faithful service; `free`: the negatives only."""
+    negative, paid, silent = negative_probes(), paid_probes(), silent_probes()
     if probe_set == "free":
-        return Plan(free, [], billable, fuzz=True)
-    needed = len(billable) if probe_set == "all" else 1
-    if max_billable < needed:
+        return Plan(negative, [], [], paid + silent)
+    if probe_set == "auto":
+        return Plan(negative, paid, [], silent)
+    needed = len(paid) + len(silent)
+    if budget < needed:
         raise CouldNotRun(
-            f"the budget is too small for the checks asked: HIDREAM_LIVE_PROBES={probe_set} needs "
-            f"HIDREAM_LIVE_MAX_BILLABLE >= {needed} (it is {max_billable}); "
-            + ("" if probe_set == "all" else "HIDREAM_LIVE_PROBES=free runs only requests that cost nothing")
+            f"the budget is too small for the checks asked: HIDREAM_LIVE_PROBES=all creates {needed} "
+            f"tasks on a faithful service and needs HIDREAM_LIVE_MAX_BILLABLE >= {needed} "
+            f"(it is {budget}); HIDREAM_LIVE_PROBES=auto runs what the budget allows"
         )
-    return Plan(free, billable[:max_billable], billable[max_billable:], fuzz=True)
+    return Plan(negative, paid, silent, [])

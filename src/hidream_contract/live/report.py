@@ -10,8 +10,10 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
+from hidream import Secret
 from hidream_contract.live.runner import OPERATION, LiveResult, Observation
 from hidream_contract.live.settings import LiveSettings
+from hidream_contract.live.surface import Row, coverage, share
 
 VERDICTS = {
     0: "the service matches the spec",
@@ -21,11 +23,13 @@ VERDICTS = {
 
 
 class Redactor:
+    """The client's redaction (`hidream.Secret`: one rule, one marker) as a function of the text."""
+
     def __init__(self, secret: str) -> None:
-        self._secret = secret
+        self._secret = Secret(secret)
 
     def __call__(self, text: str) -> str:
-        return text.replace(self._secret, "[REDACTED]") if self._secret else text
+        return self._secret.redact(text)
 
 
 def grouped(drifts: list[Observation]) -> list[tuple[Observation, list[str]]]:
@@ -47,6 +51,51 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _tasks_line(outcome: LiveResult, config: LiveSettings) -> str:
+    budget = outcome.budget
+    more = (
+        f" + {budget.unknown} possible (answers lost or unreadable: the service may have created them)"
+        if budget.unknown
+        else ""
+    )
+    return (
+        f"tasks: {budget.accepted} created{more}; the budget allowed {config.max_billable} "
+        "(HIDREAM_LIVE_MAX_BILLABLE)"
+    )
+
+
+def _did(row: Row, limit: int = 4) -> tuple[str, str]:
+    """(which probes, what the service did) for one coverage row."""
+    if not row.by:
+        return "—", "not exercised"
+    by = sorted(row.by, key=lambda s: s.outcome != "accepted")  # the valid requests first
+    shown = by[:limit]
+    probes = ", ".join(s.probe for s in shown) + (
+        f" and {len(row.by) - limit} more" if len(row.by) > limit else ""
+    )
+    did = "; ".join(f"{s.outcome}" + (f" (HTTP {s.status})" if s.status is not None else "") for s in shown)
+    return probes, did
+
+
+def coverage_table(outcome: LiveResult) -> list[str]:
+    rows = coverage(outcome.sent)
+    covered, total = share(rows)
+    lines = [
+        "## Coverage of the documented surface",
+        "",
+        f"{covered} of {total} documented fields, headers and allowed values exercised "
+        "(statuses are listed, not counted: the service chooses them).",
+        "",
+        "| documented | kind | exercised by | what the service did |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        probes, did = _did(row)
+        mark = "" if row.covered or not row.item.counted else " **(not covered)**"
+        lines.append(f"| {_cell(row.item.label)}{mark} | {row.item.kind} | {_cell(probes)} | {_cell(did)} |")
+    return [*lines, ""]
+
+
 def markdown(outcome: LiveResult, config: LiveSettings) -> str:
     status = outcome.exit_status
     traffic = outcome.traffic
@@ -55,9 +104,9 @@ def markdown(outcome: LiveResult, config: LiveSettings) -> str:
         "",
         f"- verdict: **{VERDICTS[status]}** (exit status {status})",
         f"- target: `{config.base_url}` — operation `{OPERATION}`",
-        f"- requests sent: {traffic.sent} ({traffic.retries} retries); billable: {outcome.budget.spent} of "
-        f"HIDREAM_LIVE_MAX_BILLABLE={config.max_billable} (HIDREAM_LIVE_PROBES={config.probes}); "
-        f"tasks the service accepted (billed): {outcome.tasks_created}",
+        f"- {_tasks_line(outcome, config)}",
+        f"- requests sent: {traffic.sent} ({traffic.retries} retries, {traffic.lost} answers lost); "
+        f"probe set HIDREAM_LIVE_PROBES={config.probes}",
         f"- negative cases from schemathesis: {outcome.fuzz_sent} sent of {outcome.fuzz_drawn} drawn "
         f"(seed {config.seed}); run time {outcome.seconds:.1f} s",
         "",
@@ -96,6 +145,27 @@ def markdown(outcome: LiveResult, config: LiveSettings) -> str:
                 "```",
                 "",
             ]
+    lines += coverage_table(outcome)
+    if outcome.left_out:
+        lines += [
+            "## Left out: the budget ran out",
+            "",
+            f"The guard refused the next request: {outcome.left_out_reason}. The verdict stands on what "
+            "ran; these did not:",
+            "",
+        ]
+        lines += [f"- {name}" for name in outcome.left_out] + [""]
+    if outcome.inconclusive:
+        lines += ["## Sent, but no conclusive answer (no verdict either way)", ""]
+        lines += [f"- {_cell(text)}" for text in outcome.inconclusive] + [""]
+    if outcome.not_asked:
+        lines += [
+            f"## Not asked (HIDREAM_LIVE_PROBES={config.probes})",
+            "",
+            "HIDREAM_LIVE_PROBES=all runs them too; each may create a task on a faithful service:",
+            "",
+        ]
+        lines += [f"- {name}" for name in outcome.not_asked] + [""]
     recorded = [f for f in outcome.findings if f.kind == "recorded"]
     lines += [
         "## Recorded where the documentation is silent (not failures)",
@@ -105,15 +175,6 @@ def markdown(outcome: LiveResult, config: LiveSettings) -> str:
     ]
     lines += [f"| {_cell(f.probe)} | `{_cell(f.field)}` | {_cell(f.service_did)} |" for f in recorded]
     lines += [""]
-    if outcome.skipped:
-        lines += [
-            "## Not run: over the billable budget",
-            "",
-            f"Raise HIDREAM_LIVE_MAX_BILLABLE to {config.max_billable + len(outcome.skipped)} "
-            "(or set HIDREAM_LIVE_PROBES=all) to run them:",
-            "",
-        ]
-        lines += [f"- {name}" for name in outcome.skipped] + [""]
     lines += ["## Probes run", ""] + [f"- {name}" for name in outcome.probes_run] + [""]
     lines += [
         "HTTP statuses seen: " + ", ".join(f"{s} x{n}" for s, n in sorted(traffic.statuses.items())),
@@ -130,10 +191,10 @@ def junit(outcome: LiveResult) -> ET.ElementTree[ET.Element]:
     suite = ET.Element(
         "testsuite",
         name="contract-live",
-        tests=str(len(names) + len(outcome.skipped) + len(outcome.could_not_run)),
+        tests=str(len(names) + len(outcome.left_out) + len(outcome.could_not_run)),
         failures=str(sum(1 for n in names if any(f.kind == "drift" for f in by_probe[n]))),
         errors=str(len(outcome.could_not_run)),
-        skipped=str(len(outcome.skipped)),
+        skipped=str(len(outcome.left_out)),
         time=f"{outcome.seconds:.3f}",
     )
     for name in names:
@@ -152,9 +213,9 @@ def junit(outcome: LiveResult) -> ET.ElementTree[ET.Element]:
             ET.SubElement(case, "system-out").text = "\n".join(
                 f"recorded: {f.field}: {f.service_did}" for f in notes
             )
-    for name in outcome.skipped:
+    for name in outcome.left_out:
         case = ET.SubElement(suite, "testcase", classname=OPERATION, name=name)
-        ET.SubElement(case, "skipped", message="over the billable budget (HIDREAM_LIVE_MAX_BILLABLE)")
+        ET.SubElement(case, "skipped", message="left out: the budget ran out (HIDREAM_LIVE_MAX_BILLABLE)")
     for n, reason in enumerate(outcome.could_not_run, 1):
         case = ET.SubElement(suite, "testcase", classname=OPERATION, name=f"could not run {n}")
         ET.SubElement(case, "error", message=reason, type="could-not-run")
@@ -163,18 +224,22 @@ def junit(outcome: LiveResult) -> ET.ElementTree[ET.Element]:
 
 def summary(outcome: LiveResult, config: LiveSettings, report_path: Path) -> str:
     status = outcome.exit_status
+    covered, total = share(coverage(outcome.sent))
     lines = [
         f"==> contract-live: {VERDICTS[status]} (exit {status})",
-        f"    {outcome.traffic.sent} requests to {config.base_url}, billable {outcome.budget.spent}/"
-        f"{config.max_billable}, tasks accepted {outcome.tasks_created}, {outcome.seconds:.1f} s",
+        f"    {_tasks_line(outcome, config)}",
+        f"    {outcome.traffic.sent} requests to {config.base_url}; documented surface exercised "
+        f"{covered}/{total}; {outcome.seconds:.1f} s",
     ]
     lines += [f"    could not run: {reason}" for reason in outcome.could_not_run]
     lines += [
         f"    drift: {f.check} on {f.field} ({_seen_on(probes)}): {f.service_did}"
         for f, probes in grouped(outcome.drifts)
     ]
-    if outcome.skipped:
-        lines.append(f"    not run (budget): {len(outcome.skipped)} billable probes; see the report")
+    if outcome.left_out:
+        lines.append(f"    not run (budget): {len(outcome.left_out)} steps left out; see the report")
+    if outcome.inconclusive:
+        lines.append(f"    no conclusive answer: {len(outcome.inconclusive)}; see the report")
     lines.append(f"    report: {report_path} (JUnit: {report_path.with_name('live-junit.xml')})")
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema
 
 from hidream_contract.doc_policy import SILENT_HEADERS
-from hidream_contract.spec import load
+from hidream_contract.spec import load, resolve, submit
 
 # Signatures of the image formats a service could decode (wider than the spec's PNG example on purpose:
 # when in doubt, a request counts as billable).
@@ -145,24 +145,59 @@ def spec() -> dict[str, Any]:
     return loaded
 
 
-def component_validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator for one of the spec's component schemas, its $refs resolved within the spec."""
-    return jsonschema.Draft202012Validator(
-        {"$ref": f"#/components/schemas/{name}", "components": spec()["components"]}
-    )
+def _operation() -> dict[str, Any]:
+    op = submit()
+    found: dict[str, Any] = spec()["paths"][op.path][op.method.lower()]
+    return found
+
+
+def validator_for(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator for a schema of the spec (inline or a `$ref`), its `$ref`s resolved within the spec."""
+    return jsonschema.Draft202012Validator({**schema, "components": spec()["components"]})
+
+
+@cache
+def request_schema() -> dict[str, Any]:
+    """The operation's JSON request-body schema, resolved: whatever the spec names it."""
+    body = resolve(_operation()["requestBody"])
+    found: dict[str, Any] = resolve(body["content"]["application/json"]["schema"])
+    return found
+
+
+def request_schema_name() -> str:
+    """How reports name the request schema: its `title` in the spec."""
+    return str(request_schema().get("title", "the request body schema"))
+
+
+def response_schema(status: int) -> dict[str, Any] | None:
+    """The JSON body schema the spec gives an answer with this status (resolved), or None."""
+    response = _operation()["responses"].get(str(status))
+    if response is None:
+        return None
+    media = resolve(response).get("content", {}).get("application/json")
+    if media is None or "schema" not in media:
+        return None
+    found: dict[str, Any] = resolve(media["schema"])
+    return found
 
 
 @cache
 def _request_validator() -> jsonschema.Draft202012Validator:
-    return component_validator("UpscaleRequest")
+    return validator_for(request_schema())
 
 
 @cache
 def _declared_fields() -> frozenset[str]:
-    return frozenset(spec()["components"]["schemas"]["UpscaleRequest"]["properties"])
+    return frozenset(request_schema().get("properties", {}))
+
+
+@cache
+def header_parameters() -> tuple[dict[str, Any], ...]:
+    """The operation's header parameters, resolved (name, required, schema...)."""
+    params = [resolve(p) for p in _operation().get("parameters", [])]
+    return tuple(p for p in params if p.get("in") == "header")
 
 
 @cache
 def _header_schemas() -> dict[str, dict[str, Any]]:
-    params = spec()["components"]["parameters"]
-    return {p["name"].lower(): p["schema"] for p in params.values() if p["in"] == "header"}
+    return {p["name"].lower(): p["schema"] for p in header_parameters()}

@@ -1,12 +1,20 @@
 """One live run: the planned probes, schemathesis' negative cases and the method probes, each answer
 checked by schemathesis' built-in checks and the envelope-aware ones; findings for the report.
 
-The 2-vs-1 rule for answers that stay 429/5xx after the bounded retries:
+The order (probes.py): negatives first (free on a faithful service), schemathesis' negative cases,
+the undeclared methods, then the paid probes (the provider's sample first), then, with
+HIDREAM_LIVE_PROBES=all, the silent ones. The guard (guard.py) decides whether each request may be
+sent; the first one it refuses ends the run, and everything after it is reported as left out.
+
+The 2-vs-1 rule for answers that stay 429/5xx after retries that were actually sent:
 - 429: could not run (2) — rate limiting says nothing about the contract;
 - 5xx: drift (1, `not_a_server_error`) if the service answered other requests of the same run with
   a non-429/5xx status (it is up, and this request breaks it); could not run (2) if it answered
   nothing else (it is down).
-Network errors, TLS errors, timeouts, a refused token, the budget or the time limit: could not run (2).
+A 429/5xx that was not retried (the budget refused the retry, or HIDREAM_LIVE_RETRIES=0) is no
+verdict at all: the probe is listed as without a conclusive answer, like one whose answer never came.
+Network errors, TLS errors, a refused token, the time limit: could not run (2). Running out of budget
+is not, once the provider's sample has been answered: the verdict stands on what ran.
 When a run finds drift and then cannot go on, the drift decides (1): it is a fact about the service.
 """
 
@@ -17,6 +25,7 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import schemathesis
@@ -35,38 +44,33 @@ from hidream_contract.live import checks
 from hidream_contract.live.guard import (
     TRANSIENT_STATUSES,
     Budget,
+    BudgetExhausted,
     CouldNotRun,
     GuardedAdapter,
+    NoAnswer,
     Traffic,
     guarded_session,
 )
 from hidream_contract.live.probes import INVALID_TOKEN, Plan, Probe, TokenEvidence, plan
-from hidream_contract.live.requests_model import (
-    Intent,
-    authorization_digest,
-    expectation_for,
-    names_real_image,
-)
+from hidream_contract.live.requests_model import Intent, authorization_digest, expectation_for
 from hidream_contract.live.settings import LiveSettings
+from hidream_contract.live.surface import Sent
 from hidream_contract.spec import SPEC_PATH, submit
 
 SUBMIT_PATH = submit().path
 
 OPERATION = f"{submit().label} ({submit().operation_id})"
 # Built-in checks kept as they are; response_schema_conformance, positive_data_acceptance,
-# negative_data_rejection and ignored_auth are replaced by the envelope-aware checks.
-CHECKS: list[Callable[..., bool | None]] = [
+# negative_data_rejection and ignored_auth are replaced by the envelope-aware checks (checks.py).
+BUILT_IN_CHECKS: list[checks.Check] = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
-    checks.envelope_conformance,
-    checks.accepted_when_valid,
-    checks.rejected_when_invalid,
-    checks.auth_enforced,
 ]
 UNDECLARED_METHODS = ("GET", "PUT", "DELETE")
 NOISY_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "connection", "content-length"})
+FUZZ_STEP = "schemathesis negative cases"
 
 
 @dataclass
@@ -85,9 +89,12 @@ class LiveResult:
     findings: list[Observation] = field(default_factory=list)
     could_not_run: list[str] = field(default_factory=list)
     probes_run: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # asked, but the budget ran out before them
+    left_out_reason: str = ""
+    not_asked: list[str] = field(default_factory=list)  # not in HIDREAM_LIVE_PROBES' set
+    inconclusive: list[str] = field(default_factory=list)  # sent, but no answer to judge
+    sent: list[Sent] = field(default_factory=list)  # what each planned probe carried (coverage)
     fuzz_sent: int = 0
-    tasks_created: int = 0  # answers with code 0: tasks the service says it created (and bills)
     fuzz_drawn: int = 0
     traffic: Traffic = field(default_factory=Traffic)
     budget: Budget = field(default_factory=lambda: Budget(0))
@@ -96,6 +103,11 @@ class LiveResult:
     @property
     def drifts(self) -> list[Observation]:
         return [f for f in self.findings if f.kind == "drift"]
+
+    @property
+    def tasks_created(self) -> int:
+        """Possible tasks: accepted answers plus answers that never came or could not be read."""
+        return self.budget.possible
 
     @property
     def exit_status(self) -> int:
@@ -121,38 +133,75 @@ class LiveRun:
         )
         self._session = guarded_session(self._adapter)
         self._schema = schemathesis.openapi.from_path(SPEC_PATH)
-        self._operation = self._schema[SUBMIT_PATH]["POST"]
+        self._operation = self._schema[SUBMIT_PATH][submit().method]
         self._authorization = f"Bearer {config.token.reveal()}"
-        checks.CONTEXT.valid_authorization_digest = authorization_digest(self._authorization)
+        self._checks = checks.LiveChecks(authorization_digest(self._authorization))
         self._persistent_5xx: list[Observation] = []
         self._token_answers: dict[TokenEvidence, tuple[int, Any]] = {}
+        self._sample_answered = False
 
     # --- the run ------------------------------------------------------------------------------
     def run(self) -> LiveResult:
+        chosen: Plan | None = None
         try:
             chosen = plan(self.config.probes, self.config.max_billable)
-            self.outcome.skipped = [p.name for p in chosen.skipped]
+            self.outcome.not_asked = [p.name for p in chosen.not_asked]
             self._run_plan(chosen)
         except CouldNotRun as exc:
             self.outcome.could_not_run.append(str(exc))
         finally:
             self._session.close()
         self._settle_server_errors()
+        if chosen is not None:
+            self._judge_sample(chosen)
         self.outcome.seconds = time.monotonic() - self._started
         return self.outcome
 
-    def _run_plan(self, chosen: Plan) -> None:
-        for probe in chosen.free:
-            self._probe(probe)
-        if not self.outcome.traffic.answered_non_transient:
-            # Not one normal answer to the free probes: spend nothing billable on a service that is down.
+    def _judge_sample(self, chosen: Plan) -> None:
+        """Running out of budget is no verdict until the provider's sample has been answered: without
+        it nothing is known about the success envelope (or the token); with HIDREAM_LIVE_PROBES=free,
+        until at least one probe has. Drift found decides anyway."""
+        outcome = self.outcome
+        if outcome.drifts or outcome.could_not_run:
             return
-        for probe in chosen.billable:
-            self._probe(probe)
-        if chosen.fuzz and self.config.fuzz_examples:
-            self._fuzz_negative()
-        for method in UNDECLARED_METHODS:
-            self._method_probe(method)
+        why = " before the budget ran out" if outcome.left_out else ""
+        limit = f"(HIDREAM_LIVE_MAX_BILLABLE={self.config.max_billable})"
+        if chosen.needs_sample and not self._sample_answered:
+            outcome.could_not_run.append(
+                f"the provider's sample got no conclusive answer{why}: nothing is known about the "
+                f"success envelope {limit}"
+            )
+        elif not any(sent.status is not None for sent in outcome.sent):
+            outcome.could_not_run.append(f"no probe got a conclusive answer{why} {limit}")
+
+    def _steps(self, chosen: Plan) -> list[tuple[str, Callable[[], None]]]:
+        steps: list[tuple[str, Callable[[], None]]] = [
+            (p.name, partial(self._probe, p)) for p in chosen.negative
+        ]
+        if self.config.fuzz_examples:
+            steps.append((FUZZ_STEP, self._fuzz_negative))
+        steps += [(f"{m} (undeclared)", partial(self._method_probe, m)) for m in UNDECLARED_METHODS]
+        steps += [(p.name, partial(self._probe, p)) for p in chosen.paid + chosen.silent]
+        return steps
+
+    def _run_plan(self, chosen: Plan) -> None:
+        steps = self._steps(chosen)
+        paid = {p.name for p in chosen.paid + chosen.silent}
+        for index, (name, step) in enumerate(steps):
+            if name in paid and not self.outcome.traffic.answered_non_transient:
+                # Not one normal answer so far: send nothing a faithful service bills to one that is down.
+                return
+            try:
+                step()
+            except BudgetExhausted as exc:
+                rest = [n for n, _ in steps[index:]]
+                if name == FUZZ_STEP and self.outcome.fuzz_sent:
+                    rest[0] = f"{FUZZ_STEP} (after {self.outcome.fuzz_sent} sent)"
+                self.outcome.left_out = rest
+                self.outcome.left_out_reason = str(exc)
+                return
+            except NoAnswer as exc:
+                self.outcome.inconclusive.append(f"{name}: {exc}")
 
     # --- explicit probes ----------------------------------------------------------------------
     def _probe(self, probe: Probe) -> None:
@@ -162,7 +211,11 @@ class LiveRun:
         elif probe.auth == "invalid":
             headers["Authorization"] = f"Bearer {INVALID_TOKEN}"
         case = self._operation.Case(body=probe.body, headers=headers, media_type="application/json")
-        response = case.call(base_url=self.config.base_url, session=self._session)
+        try:
+            response = case.call(base_url=self.config.base_url, session=self._session)
+        except NoAnswer:
+            self._record_sent(probe, None, "no answer")
+            raise
         self.outcome.probes_run.append(probe.name)
         if probe.token_evidence is not None:
             self._token_answers[probe.token_evidence] = (response.status_code, _code_of(response))
@@ -170,7 +223,36 @@ class LiveRun:
                 self._token_refused_at_once()
             elif probe.token_evidence is TokenEvidence.VALID_REQUEST:
                 self._token_refused_by_envelope()
-        self._check(probe.name, case, response)
+        # A redirect is no answer about the request (endpoint_not_moved names it), so it covers nothing.
+        conclusive = self._check(probe.name, case, response) and not 300 <= response.status_code < 400
+        outcome = (
+            "accepted"
+            if checks.is_acceptance(response)
+            else "rejected"
+            if checks.is_rejection(response)
+            else ""
+        )
+        self._record_sent(
+            probe, response.status_code if conclusive else None, outcome or checks.describe(response)
+        )
+        if conclusive and probe.token_evidence is TokenEvidence.VALID_REQUEST:
+            self._sample_answered = True
+
+    def _record_sent(self, probe: Probe, status: int | None, outcome: str) -> None:
+        headers = {
+            k.lower(): ("(token)" if k.lower() == "authorization" else v) for k, v in probe.headers.items()
+        }
+        if probe.auth != "none":
+            headers["authorization"] = "(the account's token)" if probe.auth == "token" else "(another token)"
+        self.outcome.sent.append(
+            Sent(
+                probe.name,
+                probe.body,
+                headers,
+                status,
+                outcome if status is not None else f"no conclusive answer ({outcome})",
+            )
+        )
 
     def _token_refused_at_once(self) -> None:
         status, _ = self._token_answers.get(TokenEvidence.TOKEN_ONLY, (0, None))
@@ -187,6 +269,8 @@ class LiveRun:
         anonymous = self._token_answers.get(TokenEvidence.ANONYMOUS)
         if anonymous is None or anonymous[1] is None or anonymous[0] in TRANSIENT_STATUSES:
             return
+        if 300 <= anonymous[0] < 400:
+            return  # a redirect says nothing about the token (endpoint_not_moved names it)
         with_token = self._token_answers.get(TokenEvidence.TOKEN_ONLY)
         if with_token == anonymous == self._token_answers.get(TokenEvidence.VALID_REQUEST):
             raise CouldNotRun(
@@ -196,8 +280,8 @@ class LiveRun:
 
     # --- schemathesis' negative cases -----------------------------------------------------------
     def _fuzz_negative(self) -> None:
-        """Negative cases from the spec, sent only when they break a hard rule and name no real image:
-        the service must reject them, and they cost nothing."""
+        """Negative cases from the spec, sent only when they break a rule the documentation states
+        as hard: the service must reject them, so on a faithful service they cost nothing."""
         aborted: list[CouldNotRun] = []
 
         @hypothesis_seed(self.config.seed)
@@ -219,12 +303,14 @@ class LiveRun:
             }
             case.headers = headers
             raw = _serialized(case.body)
-            if names_real_image(raw) or expectation_for(
-                raw, headers, checks.CONTEXT.valid_authorization_digest
-            ).intent is not (Intent.REJECT):
+            expected = expectation_for(raw, headers, self._checks.valid_authorization_digest)
+            if expected.intent is not Intent.REJECT:
                 return
             try:
                 response = case.call(base_url=self.config.base_url, session=self._session)
+            except NoAnswer as exc:
+                self.outcome.inconclusive.append(f"negative case {self.outcome.fuzz_sent + 1}: {exc}")
+                return
             except CouldNotRun as exc:
                 aborted.append(exc)
                 return
@@ -253,29 +339,14 @@ class LiveRun:
         )
 
     # --- checking one answer ---------------------------------------------------------------------
-    def _check(self, probe: str, case: Any, response: Any) -> None:
-        if response.status_code == 429:
-            raise CouldNotRun(
-                f"{probe}: the service kept answering 429 (rate limited) after {self.config.retries} retries"
-            )
+    def _check(self, probe: str, case: Any, response: Any) -> bool:
+        """Check one answer; False when it is no verdict (a 429/5xx that was not retried)."""
         curl = self._curl(response.request)
-        if checks.is_acceptance(response):
-            self.outcome.tasks_created += 1
-        if response.status_code in TRANSIENT_STATUSES:
-            # Settled at the end of the run by the 2-vs-1 rule; no other check means anything here.
-            self._persistent_5xx.append(
-                Observation(
-                    "drift",
-                    probe,
-                    "not_a_server_error",
-                    "HTTP status",
-                    spec_says="no server error: the operation answers 200, 400, 401 or 403",
-                    service_did=checks.describe(response) + f" (also after {self.config.retries} retries)",
-                    reproduce=curl,
-                )
-            )
-            return
-        for check in CHECKS:
+        status = response.status_code
+        if status in TRANSIENT_STATUSES:
+            return self._transient(probe, response, curl)
+        run = [checks.endpoint_not_moved] if 300 <= status < 400 else [*BUILT_IN_CHECKS, *self._checks.all()]
+        for check in run:
             try:
                 case.validate_response(response, checks=[check])
             except FailureGroup as group:
@@ -283,8 +354,8 @@ class LiveRun:
                     self.outcome.findings.append(
                         self._observation(probe, check.__name__, failure, response, curl)
                     )
-        expected = checks.expectation_of(response)
-        if expected.intent in (Intent.SILENT, Intent.UNDETERMINED) and response.status_code < 500:
+        expected = self._checks.expectation_of(response)
+        if expected.intent in (Intent.SILENT, Intent.UNDETERMINED) and status < 300:
             self.outcome.findings.append(
                 Observation(
                     kind="recorded",
@@ -297,6 +368,37 @@ class LiveRun:
                     reproduce=curl,
                 )
             )
+        return True
+
+    def _transient(self, probe: str, response: Any, curl: str) -> bool:
+        exchange = self.outcome.traffic.exchange(response.request)
+        retries = exchange.retries if exchange is not None else 0
+        if retries == 0:  # one 429/5xx is no verdict: a gateway blip looks exactly like this
+            why = (
+                "a retry would exceed the budget"
+                if exchange is not None and exchange.retry_refused
+                else "not retried (HIDREAM_LIVE_RETRIES=0)"
+            )
+            self.outcome.inconclusive.append(f"{probe}: {checks.describe(response)}; {why}")
+            return False
+        if response.status_code == 429:
+            raise CouldNotRun(
+                f"{probe}: the service kept answering 429 (rate limited) after {retries} retries"
+            )
+        # Settled at the end of the run by the 2-vs-1 rule; no other check means anything here.
+        self._persistent_5xx.append(
+            Observation(
+                "drift",
+                probe,
+                "not_a_server_error",
+                "HTTP status",
+                spec_says="no server error: the operation answers "
+                + ", ".join(map(str, sorted(submit().statuses))),
+                service_did=checks.describe(response) + f" (also after {retries} retries)",
+                reproduce=curl,
+            )
+        )
+        return True
 
     def _observation(self, probe: str, check: str, failure: Failure, response: Any, curl: str) -> Observation:
         if isinstance(failure, checks.ContractDrift):

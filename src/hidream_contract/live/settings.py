@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from hidream import InvalidInputError, Secret, check_base_url, check_token
+from hidream_contract.live.probes import default_budget
 from hidream_contract.spec import production_base_url
 
 PROBE_SETS = ("auto", "all", "free")
@@ -14,23 +15,6 @@ PROBE_SETS = ("auto", "all", "free")
 
 class UsageError(Exception):
     """The run cannot start as configured; the message names the variable and what is wrong."""
-
-
-class Secret:
-    """The API token. Its repr and str never show the value; `reveal()` is called only to send it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('[REDACTED]')"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -68,21 +52,21 @@ def load(env: Mapping[str, str] | None = None) -> LiveSettings:
         raise UsageError(
             "HIDREAM_API_TOKEN is not set: the live check needs the API token (it is never printed)"
         )
-    if token != token.strip() or any(c in token for c in "\r\n"):
-        raise UsageError("HIDREAM_API_TOKEN has surrounding whitespace or a line break; remove it")
-    base_url = env.get("HIDREAM_API_BASE_URL", "").strip() or production_base_url()
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"HIDREAM_API_BASE_URL must be an http(s) URL, got {base_url!r}")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise UsageError("HIDREAM_API_BASE_URL must not carry a query, fragment or credentials")
+    try:  # the client's own rules: header-safe, no whitespace inside; the error never shows the token
+        token = check_token(token, field="HIDREAM_API_TOKEN").reveal()
+        base_url = check_base_url(
+            env.get("HIDREAM_API_BASE_URL", "").strip() or production_base_url(), field="HIDREAM_API_BASE_URL"
+        )
+    except InvalidInputError as exc:
+        raise UsageError(str(exc)) from None
     probes = env.get("HIDREAM_LIVE_PROBES", "").strip() or "auto"
     if probes not in PROBE_SETS:
         raise UsageError(f"HIDREAM_LIVE_PROBES must be one of {', '.join(PROBE_SETS)}, got {probes!r}")
     return LiveSettings(
-        base_url=base_url.rstrip("/"),
+        base_url=base_url,
         token=Secret(token),
-        max_billable=int(_number(env, "HIDREAM_LIVE_MAX_BILLABLE", "1", kind=int, low=0)),
+        # Possible tasks a run may create. Not 0: a drifted service may accept any request at all.
+        max_billable=int(_number(env, "HIDREAM_LIVE_MAX_BILLABLE", str(default_budget()), kind=int, low=1)),
         probes=probes,
         max_rps=_number(env, "HIDREAM_LIVE_MAX_RPS", "5", kind=float, low=0.1),
         timeout_s=_number(env, "HIDREAM_LIVE_TIMEOUT_S", "30", kind=float, low=0.1),

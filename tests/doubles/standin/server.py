@@ -18,6 +18,8 @@ It serves `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the pr
 
 A mode switches one behaviour. `MODES` lists them with what they change; the contract check's
 tests (tests/test_contract_live.py) say which must pass and which must be reported as drift.
+`accepted_tasks` counts every task the stand-in created, also those whose answer it then lost
+(the gateway and reset modes): what a run really cost.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import socket
 import threading
 import uuid
 from dataclasses import dataclass
@@ -34,6 +37,8 @@ from urllib.parse import urlsplit
 
 PREFIX = "/api-pub/gw/v3"
 OPERATION_PATH = "/image/image_upscaler/async"
+MOVED_PREFIX = "/api-pub/gw/v4"  # where the moved-308 mode sends clients (and serves the operation)
+GATEWAY_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 DEFAULT_TOKEN = "standin-token"
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -87,6 +92,24 @@ MODES: dict[str, Mode] = {
     ),
     "status-201": Mode("drift", "an accepted task is answered with HTTP 201"),
     "rejection-500": Mode("drift", "invalid bodies crash the service: HTTP 500"),
+    "accept-anything": Mode(
+        "drift",
+        "every request with the token is accepted as a task, whatever its body (with or without an image)",
+    ),
+    "accept-imageless": Mode("drift", "a body without a usable `image` is accepted as a task"),
+    "refuse-notify-url": Mode("drift", "fails only when the optional `notify_url` is present"),
+    "refuse-api-user-id": Mode("drift", "fails only when the optional `API-User-ID` header is present"),
+    "moved-308": Mode(
+        "drift", f"the operation answers 308 with Location: the same path under {MOVED_PREFIX} (which works)"
+    ),
+    # Gateways and networks in front of the service: one blip, then normal answers (harmless).
+    "gateway-502-once": Mode("harmless", "the first request gets a gateway's HTML 502, then normal answers"),
+    "gateway-502-on-task": Mode(
+        "harmless", "the first task is created, but a gateway answers HTML 502 for it; then normal answers"
+    ),
+    "reset-on-task": Mode(
+        "harmless", "the first task is created, then the connection closes without an answer; then normal"
+    ),
     # The service cannot be checked at all.
     "unavailable": Mode("outage", "every request is answered 503"),
     "throttled": Mode("outage", "every request is answered 429"),
@@ -131,6 +154,7 @@ class StandInServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self.requests = 0
         self.accepted_tasks = 0
+        self._done: set[str] = set()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client closing its keep-alive connection is normal; anything else is still printed."""
@@ -158,6 +182,14 @@ class StandInServer(ThreadingHTTPServer):
     def count_task(self) -> None:
         with self._lock:
             self.accepted_tasks += 1
+
+    def first(self, event: str) -> bool:
+        """True the first time `event` is asked about: for the modes that misbehave once."""
+        with self._lock:
+            if event in self._done:
+                return False
+            self._done.add(event)
+            return True
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -207,7 +239,18 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "throttled" or (mode == "flaky-429" and number % 2 == 1):
             self._send(429, self._error(429, texts["throttled"]), extra={"Retry-After": "0"})
             return
-        if path != PREFIX + OPERATION_PATH:
+        if mode == "gateway-502-once" and self.server.first("blip"):
+            self._send_raw(502, GATEWAY_502, "text/html")
+            return
+        if mode == "moved-308" and path == PREFIX + OPERATION_PATH:
+            host, port = self.server.server_address[:2]
+            location = f"http://{host!s}:{port}{MOVED_PREFIX}{OPERATION_PATH}"
+            self._send_raw(308, b"", "text/html", extra={"Location": location})
+            return
+        if path not in (
+            PREFIX + OPERATION_PATH,
+            *((MOVED_PREFIX + OPERATION_PATH,) if mode == "moved-308" else ()),
+        ):
             self._send(404, self._error(CODE_NOT_FOUND, texts["not_found"]))
             return
         if method != "POST":
@@ -222,10 +265,16 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "strict-language" and lang is not None and lang not in MESSAGES:
             self._reject(f"X-accept-language: unsupported value {lang!r}")
             return
+        if mode == "refuse-api-user-id" and self.headers.get("API-User-ID") is not None:
+            self._reject("API-User-ID: unknown user")
+            return
         try:
             body = json.loads(raw) if raw else None
         except (ValueError, UnicodeDecodeError):
             body = None
+        if mode == "accept-anything":
+            self._task(body if isinstance(body, dict) else {})
+            return
         if not isinstance(body, dict):
             self._reject(texts["json"])
             return
@@ -233,7 +282,19 @@ class _Handler(BaseHTTPRequestHandler):
         if problems:
             self._reject("; ".join(problems))
             return
+        self._task(body)
+
+    def _task(self, body: dict[str, Any]) -> None:
+        """Create the task and answer it (or, in the blip modes, lose the first answer)."""
+        mode = self.server.mode
         self.server.count_task()
+        if mode == "gateway-502-on-task" and self.server.first("blip"):
+            self._send_raw(502, GATEWAY_502, "text/html")
+            return
+        if mode == "reset-on-task" and self.server.first("reset"):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)  # the task exists; its answer never leaves
+            return
         self._send(201 if mode == "status-201" else 200, self._success(body))
 
     def _authorized(self) -> bool:
@@ -296,8 +357,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         content_type = {"wrong-content-type": "text/plain", "json-charset": "application/json; charset=utf-8"}
+        self._send_raw(status, data, content_type.get(self.server.mode, "application/json"), extra)
+
+    def _send_raw(
+        self, status: int, data: bytes, content_type: str, extra: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", content_type.get(self.server.mode, "application/json"))
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (extra or {}).items():
             self.send_header(name, value)
@@ -310,7 +376,9 @@ def _validate(body: dict[str, Any], mode: str) -> list[str]:
     """What is wrong with the body, as the documented service would see it (plus the mode's drift)."""
     problems: list[str] = []
     image = body.get("image")
-    if "image" not in body:
+    if mode == "accept-imageless" and (not isinstance(image, str) or not image):
+        pass  # the drift: no image to upscale, and still a task
+    elif "image" not in body:
         problems.append("image: required")
     elif not isinstance(image, str) or not image:
         problems.append("image: must be a non-empty string")
@@ -338,6 +406,8 @@ def _validate(body: dict[str, Any], mode: str) -> list[str]:
     for name in ("notify_url", "request_id"):
         if name in body and not isinstance(body[name], str):
             problems.append(f"{name}: must be a string")
+    if mode == "refuse-notify-url" and "notify_url" in body:
+        problems.append("notify_url: callbacks are not available for this account")
     if mode == "new-required-field" and not isinstance(body.get("model"), str):
         problems.append("model: required")
     if mode == "strict-fields":
