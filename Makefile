@@ -1,7 +1,7 @@
 # One target per job; each calls a script in scripts/, where the work is. `make` lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install lock dist release generate check-generated lint unit contract test mock contract-live compat docs docs-browser bench clean
+.PHONY: help install lock dist release generate check-generated lint unit contract test mock contract-live compat interop docs docs-browser bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ contract-live: install ## Check the live API (or HIDREAM_API_BASE_URL) against t
 
 compat: install ## Classify the spec change since BASE (default: merge base with main) as breaking or not
 	@scripts/compat $(BASE)
+
+interop: install ## The interop matrix: every popular generator's client decodes the spec's examples (reports/interop.md)
+	@scripts/interop
 
 docs: install ## Render the spec to a self-contained HTML reference in build/docs/
 	@scripts/docs

@@ -1,0 +1,127 @@
+"""Run the matrix: generate every target, build what can be built here, drive it, judge each case."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hidream_contract.interop.cases import Case, cases, driver_input, judge
+from hidream_contract.interop.targets import TARGETS, StepError, Target, generate_batch, run
+from hidream_contract.mock import running_mock
+from hidream_contract.project import BUILD
+from hidream_contract.spec import SPEC_PATH
+
+OUT = BUILD / "interop"
+
+
+@dataclass
+class Row:
+    target: Target
+    version: str = ""
+    generate: str = ""  # "ok" or why not
+    build: str = ""  # "ok", "generate-only: why", or why it failed
+    offline: dict[str, str] = field(default_factory=dict)  # case id -> "" (right) or what went wrong
+    mock: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def generate_only(self) -> bool:
+        return self.build.startswith("generate-only")
+
+    @property
+    def ok(self) -> bool:
+        if self.generate != "ok":
+            return False
+        if self.generate_only:
+            return True
+        decoded = [*self.offline.values(), *self.mock.values()]
+        return self.build == "ok" and bool(decoded) and not any(decoded)
+
+
+def select(names: Sequence[str] = (), *, local_only: bool = False) -> list[Target]:
+    chosen = [t for t in TARGETS if (not names or t.key in names) and (t.local or not local_only)]
+    unknown = set(names) - {t.key for t in TARGETS}
+    if unknown:
+        raise ValueError(f"unknown interop targets {sorted(unknown)}; known: {[t.key for t in TARGETS]}")
+    return chosen
+
+
+def _drive(argv: list[str], input_file: Path, base_url: str | None, log: Path) -> dict[str, dict[str, Any]]:
+    stdout = run([*argv, str(input_file), *([base_url] if base_url else [])], cwd=input_file.parent, log=log)
+    answers = json.loads(stdout)
+    return {str(a["id"]): a for a in answers}
+
+
+def _judged(
+    all_cases: list[Case], answers: dict[str, dict[str, Any]], *, served_only: bool
+) -> dict[str, str]:
+    return {c.id: judge(c, answers.get(c.id)) for c in all_cases if c.example is not None or not served_only}
+
+
+def run_matrix(
+    targets: Sequence[Target], *, spec: Path = SPEC_PATH, out: Path = OUT, mock: bool = True
+) -> list[Row]:
+    """Generate, build and drive `targets` against `spec`; one row each."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    rows = {t.key: Row(t, version=t.version()) for t in targets}
+    for target in targets:
+        (out / target.key).mkdir(parents=True, exist_ok=True)
+    batch = [t for t in targets if t.generator]
+    try:
+        generate_batch(batch, spec, out, out / "openapi-generator.log")
+    except StepError as error:
+        for t in batch:
+            rows[t.key].generate = f"failed: {error}"
+    for target in targets:
+        row = rows[target.key]
+        log = out / target.key / "log.txt"
+        if not row.generate:
+            try:
+                if not target.generator:
+                    target.generate(spec, out / target.key, log)
+                client = out / target.key / "client"
+                row.generate = "ok" if client.is_dir() and any(client.iterdir()) else "failed: no output"
+            except StepError as error:
+                row.generate = f"failed: {error}"
+    input_file = out / "cases.json"
+    input_file.write_text(json.dumps(driver_input(spec), indent=2, ensure_ascii=False), encoding="utf-8")
+    all_cases = cases(spec)
+    drivers: dict[str, list[str]] = {}
+    for target in targets:
+        row = rows[target.key]
+        if row.generate != "ok":
+            continue
+        missing = target.generate_only or target.missing_toolchain()
+        if missing:
+            row.build = f"generate-only: {missing}"
+            continue
+        log = out / target.key / "log.txt"
+        try:
+            drivers[target.key] = target.build(out / target.key, log)
+            row.build = "ok"
+            row.offline = _judged(
+                all_cases, _drive(drivers[target.key], input_file, None, log), served_only=False
+            )
+        except (StepError, ValueError) as error:
+            row.build = row.build or f"failed: {error}"
+            row.offline = row.offline or {"(driver)": str(error)}
+    if mock and drivers:
+        context: AbstractContextManager[str] = running_mock(spec)
+    else:
+        context = nullcontext("")
+    with context as base_url:
+        for key, argv in drivers.items():
+            if not base_url:
+                break
+            log = out / key / "log.txt"
+            try:
+                answers = _drive(argv, input_file, base_url, log)
+                rows[key].mock = _judged(all_cases, answers, served_only=True)
+            except (StepError, ValueError) as error:
+                rows[key].mock = {"(driver)": str(error)}
+    return [rows[t.key] for t in targets]

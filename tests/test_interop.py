@@ -1,0 +1,165 @@
+"""The interop matrix's local rows (what `make install` brings: Python and Node), and both sides of the
+spec's shape: every generator reads the examples, validators still flag what generators cannot see."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hidream_contract.interop.cases import Case, cases, judge, response_validator
+from hidream_contract.interop.matrix import Row, run_matrix, select
+from hidream_contract.interop.report import render
+from hidream_contract.project import BUILD
+from hidream_contract.spec import SPEC_PATH, load, response_examples
+
+pytestmark = pytest.mark.prism
+
+
+@pytest.fixture(scope="module")
+def local_rows() -> list[Row]:
+    return run_matrix(select(local_only=True), out=BUILD / "interop-test")
+
+
+def test_every_local_row_decodes_every_example_offline_and_through_the_mock(local_rows: list[Row]) -> None:
+    every = {case.id for case in cases()}
+    served = {case.id for case in cases() if case.example is not None}
+    assert {row.target.language for row in local_rows} == {"python", "node"}
+    for row in local_rows:
+        assert (row.generate, row.build) == ("ok", "ok"), row.target.key
+        assert row.offline == dict.fromkeys(every, ""), row.target.key
+        assert row.mock == dict.fromkeys(served, ""), row.target.key
+        assert row.ok
+
+
+def test_the_report_shows_each_row_and_the_verdict(local_rows: list[Row]) -> None:
+    text = render(local_rows, SPEC_PATH)
+    for row in local_rows:
+        assert f"✅ {row.target.generator or row.target.key}" in text
+    assert f"every row is green ({len(local_rows)}/{len(local_rows)})" in text
+
+
+def test_the_cases_are_the_spec_examples_plus_the_rejections_it_allows() -> None:
+    declared = response_examples()
+    found = cases()
+    assert {(c.status, c.example) for c in found if c.example} == set(declared)
+    derived = [c for c in found if c.example is None]
+    # Each 200 rejection again with `result` null and {}: the spec allows both, so every client reads them.
+    rejections = [key for key, body in declared.items() if key[0] == 200 and body["code"] != 0]
+    assert len(derived) == 2 * len(rejections) > 0
+    assert {json.dumps(c.body["result"]) for c in derived} == {"null", "{}"}
+
+
+def accepted() -> dict[str, Any]:
+    return next(
+        body for (status, _), body in response_examples().items() if status == 200 and body["code"] == 0
+    )
+
+
+def without_result(body: dict[str, Any]) -> None:
+    del body["result"]
+
+
+def empty_result(body: dict[str, Any]) -> None:
+    body["result"] = {}
+
+
+def code_as_string(body: dict[str, Any]) -> None:
+    body["code"] = str(body["code"])
+
+
+def without_request_id(body: dict[str, Any]) -> None:
+    del body["request_id"]
+
+
+def renamed_task_id(body: dict[str, Any]) -> None:
+    body["result"]["taskId"] = body["result"].pop("task_id")
+
+
+BROKEN: list[Callable[[dict[str, Any]], None]] = [
+    without_result,
+    empty_result,
+    code_as_string,
+    without_request_id,
+    renamed_task_id,
+]
+
+
+@pytest.mark.parametrize("breakage", BROKEN, ids=lambda f: f.__name__)
+def test_the_validators_still_flag_a_broken_success(breakage: Callable[[dict[str, Any]], None]) -> None:
+    body = copy.deepcopy(accepted())
+    breakage(body)
+    # The same JSON Schema 2020-12 validation the mock contract run and the live check apply.
+    assert not response_validator(200).is_valid(body)
+
+
+def test_the_validators_accept_every_case_the_drivers_decode() -> None:
+    for case in cases():
+        assert response_validator(case.status).is_valid(case.body), case.id
+
+
+def test_generated_models_cannot_see_what_the_if_then_adds() -> None:
+    # Why the if/then is there: a generated model reads a success without its task as a plain envelope;
+    # only validators (and the hand-written client's own check) know that `code` 0 promises the task.
+    from hidream_api_client.models import SubmitUpscaleTaskOutcome
+
+    body = copy.deepcopy(accepted())
+    without_result(body)
+    decoded = SubmitUpscaleTaskOutcome.from_dict(body)
+    assert decoded.code == 0
+    assert not response_validator(200).is_valid(body)
+
+
+def test_a_misread_case_is_named() -> None:
+    case = Case("200 accepted", 200, "accepted", accepted())
+    assert (
+        judge(case, {"kind": "task", **{k: accepted()["result"][k] for k in ("task_id", "sub_task_ids")}})
+        == ""
+    )
+    assert "expected" in judge(case, {"kind": "error", "code": 0, "message": "Success"})
+    assert judge(case, {"kind": "failed", "detail": "KeyError: 'result'"}) == "KeyError: 'result'"
+    assert judge(case, None) == "no answer from the driver"
+
+
+def test_an_unknown_target_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown interop targets"):
+        select(["no-such-generator"])
+
+
+def the_former_one_of(spec: dict[str, Any]) -> None:
+    """The 200 as it was before issue 11: oneOf [UpscaleTaskEnvelope, ErrorEnvelope], `not: {const: 0}`."""
+    schemas = spec["components"]["schemas"]
+    schemas["UpscaleTask"]["required"] = ["task_id", "sub_task_ids"]
+    envelope = copy.deepcopy(schemas["SubmitUpscaleTaskOutcome"])
+    for key in ("if", "then"):
+        envelope.pop(key)
+    envelope["title"] = "UpscaleTaskEnvelope"
+    envelope["required"] = ["code", "message", "request_id", "result"]
+    envelope["properties"]["code"]["const"] = 0
+    envelope["properties"]["result"] = {"$ref": "#/components/schemas/UpscaleTask"}
+    schemas["UpscaleTaskEnvelope"] = envelope
+    schemas["SubmitUpscaleTaskOutcome"] = {
+        "title": "SubmitUpscaleTaskOutcome",
+        "oneOf": [
+            {"$ref": f"#/components/schemas/{name}"} for name in ("UpscaleTaskEnvelope", "ErrorEnvelope")
+        ],
+    }
+
+
+def test_the_matrix_catches_the_former_shape(tmp_path: Path) -> None:
+    # The other side: with the former oneOf, typescript-fetch's parser reads the accepted answer as an
+    # ErrorEnvelope (issue 11's table), and the row goes red on exactly that case.
+    spec = load()
+    the_former_one_of(spec)
+    path = tmp_path / "former.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (row,) = run_matrix(select(["og-typescript-fetch"]), spec=path, out=tmp_path / "out", mock=False)
+    assert (row.generate, row.build) == ("ok", "ok")
+    wrong = {case for case, why in row.offline.items() if why}
+    assert wrong == {case.id for case in cases(path) if case.body.get("code") == 0}
+    assert not row.ok
