@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from bench import client_calls, findings, install, sdk_calls, workflow
+from bench import client_calls, findings, install, interop, sdk_calls, workflow
 from bench.local_server import serving
 from bench.measure import Result
 from bench.payloads import TOKEN
@@ -27,7 +27,7 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract", "install")
+GROUPS = ("client", "readiness", "generate", "contract", "install", "interop")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "generate": lambda plan: [workflow.check_generated(plan.workflow)],
     "contract": lambda plan: [workflow.contract_run(plan.workflow)],
     "install": lambda plan: install.install_times(plan.install),
+    "interop": lambda plan: [interop.interop_local(rounds=plan.workflow.contract_rounds)],
 }
 
 

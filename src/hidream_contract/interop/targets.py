@@ -171,6 +171,9 @@ class Target:
             shutil.copy(driver / "driver.ts", work / "driver.ts")
             shutil.copy(DRIVERS / "common.ts", work / "common.ts")
             shutil.copy(DRIVERS / "tsconfig.json", out / "tsconfig.json")
+            # tsc and node find packages (axios) by walking up from the file: give any out folder ours.
+            if not (out / "node_modules").exists():
+                (out / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
             run([NODE_BIN / "tsc", "-p", out / "tsconfig.json", "--outDir", out / "js"], cwd=out, log=log)
             return ["node", str(out / "js" / "driver" / "driver.js")]
         if self.language == "go":
