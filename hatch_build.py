@@ -2,8 +2,8 @@
 
 The spec is the one source of the version: no number is kept by hand in pyproject.toml, and the
 generated client's own pyproject.toml gets the same number from the generator. The path of the spec
-is this hook's `spec` option in pyproject.toml ([tool.hatch.metadata.hooks.custom]); a test checks it
-is the document `hidream_contract.spec` reads.
+is this hook's `spec` option in pyproject.toml ([tool.hatch.metadata.hooks.custom]): the one pointer
+to the spec, which `hidream_contract.spec` (and through it every script) reads too.
 """
 
 from __future__ import annotations

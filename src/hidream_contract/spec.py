@@ -1,6 +1,7 @@
 """The spec, read in one place: every fact the tooling needs comes from here, never from a copy.
 
-`SPEC_PATH` is the one pointer to the document (scripts ask `python -m hidream_contract.spec path`);
+`SPEC_PATH` is where the document is, read from its one pointer in pyproject.toml (scripts ask
+`python -m hidream_contract.spec path`);
 the functions answer the facts other modules need: the production base URL, the operations with
 their method, path and documented statuses, the examples, the allowed values of a field.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,15 @@ import yaml
 
 from hidream_contract.project import ROOT
 
-SPEC_PATH = ROOT / "openapi" / "hidream-image-upscaler.yaml"
+
+def _pointer() -> Path:
+    """pyproject.toml names the spec once, for the build's version hook and for us."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        relative: str = tomllib.load(file)["tool"]["hatch"]["metadata"]["hooks"]["custom"]["spec"]
+    return ROOT / relative
+
+
+SPEC_PATH = _pointer()
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
