@@ -1,12 +1,13 @@
-"""scripts/contract-live against the local stand-in: its exit status is the expected.
+"""The live check against the local stand-in: scripts/contract-live's exit status is the expected one.
 
-Every run checks three things besides its own assertions: the stand-in accepted no more tasks than
-HIDREAM_LIVE_MAX_BILLABLE allows, the report and JUnit were written, and the token (a canary) appears
-in no output and no file the run wrote.
+Every run checks, besides its own assertions: the stand-in created no more tasks than
+HIDREAM_LIVE_MAX_BILLABLE allows, every request the stand-in saw went through the guard, the report
+and JUnit were written, and the token (a canary) appears in no output and no file the run wrote.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -14,29 +15,65 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import hypothesis
 import pytest
 import requests
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 
-from hidream_contract.live.guard import Budget, BudgetExhausted, DeadlineExceeded, GuardedAdapter, Traffic
+from hidream import Secret
+from hidream_contract.live.guard import (
+    Budget,
+    BudgetExhausted,
+    DeadlineExceeded,
+    GuardedAdapter,
+    NoAnswer,
+    TaskEvidence,
+    Traffic,
+    task_evidence,
+)
 from hidream_contract.live.guard import guarded_session as make_session
-from hidream_contract.live.probes import billable_probes
+from hidream_contract.live.probes import (
+    Kind,
+    default_budget,
+    negative_probes,
+    optional_fields,
+    optional_headers,
+    paid_probes,
+    plan,
+    sample,
+    silent_probes,
+)
 from hidream_contract.live.requests_model import (
     Intent,
     authorization_digest,
     expectation_for,
+    header_parameters,
     names_real_image,
+    request_schema,
 )
-from hidream_contract.live.settings import Secret, UsageError, load
-from hidream_contract.project import ROOT, SCRIPTS
-from hidream_contract.spec import production_base_url, submit
+from hidream_contract.live.runner import LiveResult, LiveRun
+from hidream_contract.live.settings import UsageError, load
+from hidream_contract.live.surface import coverage, documented_surface, share
+from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
+from hidream_contract.project import CONFIG, ROOT, SCRIPTS
+from hidream_contract.spec import SPEC_PATH, production_base_url, submit
 from tests.doubles.standin import MODES, StandIn, running_standin
 
 SUBMIT_PATH = submit().path
 
 CANARY = "canary-tok-5f0c7e19ab"
-ALL_BILLABLE = len(billable_probes())
+DEFAULT_BUDGET = default_budget()
+PAID = len(paid_probes())
 RUN_TIMEOUT_S = 120
+FAST = {  # a local stand-in needs no politeness, and a few negative cases per run are enough here
+    "HIDREAM_LIVE_MAX_RPS": "1000",
+    "HIDREAM_LIVE_MAX_RETRY_WAIT_S": "0",
+    "HIDREAM_LIVE_FUZZ_EXAMPLES": "10",
+}
 
 
 @dataclass
@@ -53,24 +90,21 @@ def contract_live(
     mode: str | None = "faithful",
     *,
     standin_token: str = CANARY,
-    budget: int = ALL_BILLABLE,
-    probes: str = "all",
+    budget: int | None = None,
+    probes: str | None = None,
     env: dict[str, str] | None = None,
 ) -> Run:
-    """Run scripts/contract-live against a fresh stand-in (or none, with mode=None)."""
+    """Run scripts/contract-live against a fresh stand-in (or none, with mode=None). Budget and probe
+    set are the defaults unless given."""
     reports = tmp_path / "reports"
     base = {
         k: v for k, v in os.environ.items() if not k.startswith("HIDREAM_") and k not in ("PYTEST_ADDOPTS",)
     }
-    base.update(
-        HIDREAM_API_TOKEN=CANARY,
-        HIDREAM_LIVE_MAX_BILLABLE=str(budget),
-        HIDREAM_LIVE_PROBES=probes,
-        HIDREAM_LIVE_MAX_RPS="1000",  # a local stand-in needs no politeness
-        HIDREAM_LIVE_MAX_RETRY_WAIT_S="0",
-        HIDREAM_LIVE_FUZZ_EXAMPLES="10",  # a few negative cases per run; one test runs the default
-        HIDREAM_LIVE_REPORTS_DIR=str(reports),
-    )
+    base.update(FAST, HIDREAM_API_TOKEN=CANARY, HIDREAM_LIVE_REPORTS_DIR=str(reports))
+    if budget is not None:
+        base["HIDREAM_LIVE_MAX_BILLABLE"] = str(budget)
+    if probes is not None:
+        base["HIDREAM_LIVE_PROBES"] = probes
 
     def _run(base_url: str | None) -> subprocess.CompletedProcess[str]:
         full = {**base, **({"HIDREAM_API_BASE_URL": base_url} if base_url else {}), **(env or {})}
@@ -91,25 +125,35 @@ def contract_live(
         with running_standin(mode, token=standin_token) as standin:
             done = _run(standin.base_url)
     output = done.stdout + done.stderr
-    report = (
-        (reports / "live-drift-report.md").read_text("utf-8")
-        if (reports / "live-drift-report.md").exists()
-        else ""
-    )
-    junit = (reports / "live-junit.xml").read_text("utf-8") if (reports / "live-junit.xml").exists() else ""
+    report_file, junit_file = reports / "live-drift-report.md", reports / "live-junit.xml"
+    report = report_file.read_text("utf-8") if report_file.exists() else ""
+    junit = junit_file.read_text("utf-8") if junit_file.exists() else ""
     # The canary token never shows: not on the terminal, not in any file the run wrote.
     assert CANARY not in output
     for path in reports.rglob("*") if reports.exists() else []:
         assert CANARY not in path.read_text("utf-8", errors="replace"), f"token leaked into {path.name}"
     if standin is not None:
-        effective_budget = int((env or {}).get("HIDREAM_LIVE_MAX_BILLABLE", budget))
-        assert standin.accepted_tasks <= effective_budget, (
-            f"{standin.accepted_tasks} tasks accepted, budget {effective_budget}"
-        )
+        limit = int((env or {}).get("HIDREAM_LIVE_MAX_BILLABLE", budget or DEFAULT_BUDGET))
+        assert standin.accepted_tasks <= limit, f"{standin.accepted_tasks} tasks created, budget {limit}"
         counted = re.search(r"requests sent: (\d+)", report)
         if counted is not None:  # every request the stand-in saw went through the guard, which counted it
             assert int(counted.group(1)) == standin.requests
     return Run(done.returncode, output, report, junit, standin)
+
+
+def in_process(mode: str, budget: int | None = None, **env: str) -> tuple[LiveResult, StandIn]:
+    """One run without the script (fast, and the outcome object to look at); same guarantees."""
+    with running_standin(mode, token=CANARY) as standin:
+        settings = {**FAST, "HIDREAM_API_TOKEN": CANARY, "HIDREAM_API_BASE_URL": standin.base_url, **env}
+        if budget is not None:
+            settings["HIDREAM_LIVE_MAX_BILLABLE"] = str(budget)
+        config = load(settings)
+        outcome = LiveRun(config).run()
+    assert standin.accepted_tasks <= config.max_billable, (mode, standin.accepted_tasks, config.max_billable)
+    assert outcome.tasks_created <= config.max_billable
+    assert standin.accepted_tasks <= outcome.tasks_created  # what the guard counted covers what was created
+    assert outcome.traffic.sent == standin.requests
+    return outcome, standin
 
 
 def drift_rows(report: str) -> set[tuple[str, str]]:
@@ -118,6 +162,7 @@ def drift_rows(report: str) -> set[tuple[str, str]]:
 
 
 HARMLESS = [name for name, mode in MODES.items() if mode.kind in ("faithful", "harmless")]
+GATEWAY_BLIPS = ["gateway-502-once", "gateway-502-on-task", "reset-on-task"]
 
 # Each drift mode, and the (check, field) the report must name for it.
 DRIFT = {
@@ -132,6 +177,11 @@ DRIFT = {
     "accept-any-ratio": ("rejected_when_invalid", "upsale_ratio"),
     "accept-any-version": ("rejected_when_invalid", "version"),
     "optional-ratio": ("rejected_when_invalid", "upsale_ratio"),
+    "accept-anything": ("rejected_when_invalid", "image"),
+    "accept-imageless": ("rejected_when_invalid", "image"),
+    "refuse-notify-url": ("accepted_when_valid", "notify_url"),
+    "refuse-api-user-id": ("accepted_when_valid", "API-User-ID"),
+    "moved-308": ("endpoint_not_moved", "Location"),
     "ignore-auth": ("auth_enforced", "Authorization"),
     "ignore-bad-token": ("auth_enforced", "Authorization"),
     "wrong-content-type": ("content_type_conformance", "Content-Type"),
@@ -145,10 +195,42 @@ def test_every_drift_mode_of_the_standin_has_an_expectation() -> None:
     assert set(DRIFT) == {name for name, mode in MODES.items() if mode.kind == "drift"}
 
 
+# --- the rule: at the default budget, a faithful service costs the paid probes and nothing else ---------
+
+
+def test_faithful_run_at_the_default_budget_creates_only_the_paid_tasks_and_covers_the_surface(
+    tmp_path: Path,
+) -> None:
+    run = contract_live(tmp_path, "faithful")
+    assert run.status == 0, run.output
+    assert run.standin is not None
+    assert run.standin.accepted_tasks == PAID == DEFAULT_BUDGET - 1  # one spare, unused
+    total = sum(1 for item in documented_surface() if item.counted)
+    assert f"{total} of {total} documented fields, headers and allowed values exercised" in run.report
+    assert "(not covered)" not in run.report
+    assert (
+        f"tasks: {PAID} created; the budget allowed {DEFAULT_BUDGET}" in run.output
+    )  # the summary says both
+    assert f"documented surface exercised {total}/{total}" in run.output
+    assert "## Left out" not in run.report
+
+
+def test_the_coverage_table_names_each_item_with_its_probe_and_what_the_service_did(tmp_path: Path) -> None:
+    run = contract_live(tmp_path, "faithful")
+    for item in documented_surface():
+        assert re.search(rf"^\| {re.escape(item.label)} \| {item.kind} \|", run.report, re.MULTILINE), item
+    row = next(line for line in run.report.splitlines() if line.startswith("| `notify_url`"))
+    assert "every optional field and header" in row
+    assert "accepted (HTTP 200)" in row
+    row = next(line for line in run.report.splitlines() if line.startswith("| `upsale_ratio` = 4"))
+    assert "accepted (HTTP 200)" in row
+    row = next(line for line in run.report.splitlines() if line.startswith("| HTTP 403"))
+    assert "not exercised" in row  # statuses are listed, never counted: the stand-in never sends 403
+
+
 @pytest.mark.parametrize("mode", HARMLESS)
 def test_faithful_and_harmless_variations_pass(tmp_path: Path, mode: str) -> None:
-    budget = 2 * ALL_BILLABLE if mode == "flaky-429" else ALL_BILLABLE  # retries of billable sends count too
-    run = contract_live(tmp_path, mode, budget=budget)
+    run = contract_live(tmp_path, mode)
     assert run.status == 0, run.output
     assert "the service matches the spec (exit 0)" in run.output
     assert drift_rows(run.report) == set()
@@ -169,7 +251,24 @@ def test_every_drift_mode_exits_1_naming_the_check_and_field(tmp_path: Path, mod
     assert re.search(r'failures="[1-9]', run.junit)
 
 
-def test_drift_report_says_what_the_spec_says_and_what_the_service_did(tmp_path: Path) -> None:
+@pytest.mark.parametrize("budget", [1, 2])
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_no_mode_creates_more_tasks_than_the_budget(mode: str, budget: int) -> None:
+    outcome, standin = in_process(mode, budget)  # in_process asserts the bound; here, that it was reached
+    if mode in ("accept-anything", "ignore-auth", "accept-imageless"):
+        assert standin.accepted_tasks == budget  # a service that accepts everything: spent, never exceeded
+        assert outcome.left_out
+
+
+def test_a_drifted_service_that_accepts_requests_without_an_image_cannot_exceed_the_budget() -> None:
+    outcome, standin = in_process("accept-anything")
+    assert standin.accepted_tasks == outcome.budget.accepted == DEFAULT_BUDGET
+    assert outcome.exit_status == 1
+    assert outcome.left_out[-PAID:] == [p.name for p in paid_probes()]  # what the budget left out is listed
+    assert "allows no more" in outcome.left_out_reason
+
+
+def test_the_report_says_what_the_drift_is_and_what_the_service_did(tmp_path: Path) -> None:
     run = contract_live(tmp_path, "new-required-field")
     section = run.report.split("### 1.")[1]
     assert (
@@ -180,17 +279,63 @@ def test_drift_report_says_what_the_spec_says_and_what_the_service_did(tmp_path:
     assert "upsale_ratio=2" in section  # the request that was refused
 
 
-def test_silent_documentation_is_recorded_not_failed(tmp_path: Path) -> None:
-    faithful = contract_live(tmp_path / "a", "faithful", env={"HIDREAM_LIVE_FUZZ_EXAMPLES": "30"})
-    strict = contract_live(tmp_path / "b", "strict-fields")
-    assert faithful.status == strict.status == 0
-    row = re.compile(r"^\| unknown body field \| `x_undocumented_field` \| (\w+) it", re.MULTILINE)
-    assert row.findall(faithful.report) == ["accepted"]
-    assert row.findall(strict.report) == ["rejected"]
-    assert "| GET (undeclared) | `HTTP method` | answered HTTP 405" in faithful.report
-    sent = re.search(r"negative cases from schemathesis: (\d+) sent of 30 drawn", faithful.report)
-    assert sent is not None
-    assert int(sent.group(1)) >= 10
+def test_an_optional_field_that_breaks_the_service_is_named_with_its_value(tmp_path: Path) -> None:
+    run = contract_live(tmp_path, "refuse-api-user-id")
+    section = run.report.split("### 1.")[1]
+    assert 'API-User-ID: "hidream-contract-check"' in section  # the header that was sent, quoted
+    assert "seen on: every optional field and header" in section
+
+
+# --- gateways: blips are no verdict, redirects are drift -------------------------------------------
+
+
+@pytest.mark.parametrize("budget", [1, 2, None])
+@pytest.mark.parametrize("mode", GATEWAY_BLIPS)
+def test_one_gateway_blip_then_normal_answers_is_never_a_drift_verdict(mode: str, budget: int | None) -> None:
+    outcome, _ = in_process(mode, budget)
+    assert outcome.exit_status != 1, outcome.drifts
+    if budget is None:  # the default budget has a spare for exactly this retry: nothing is lost
+        assert outcome.exit_status == 0, outcome.could_not_run
+        covered, total = share(coverage(outcome.sent))
+        assert covered == total
+    assert not any("also after" in f.service_did for f in outcome.findings)
+
+
+def test_a_blip_that_spends_the_budget_before_the_sample_is_could_not_run_and_lists_what_was_left(
+    tmp_path: Path,
+) -> None:
+    run = contract_live(tmp_path, "gateway-502-on-task", budget=1)
+    assert run.status == 2, run.output
+    assert "the provider's sample got no conclusive answer before the budget ran out" in run.output
+    assert "## Left out: the budget ran out" in run.report
+    assert "- every optional field and header" in run.report
+    assert "a retry would exceed the budget" in run.report  # the 502 was not retried, and it says why
+    assert "also after" not in run.report
+
+
+def test_when_the_budget_runs_out_after_the_sample_the_verdict_stands_on_what_ran(tmp_path: Path) -> None:
+    run = contract_live(tmp_path, "faithful", budget=1)
+    assert run.status == 0, run.output
+    assert run.standin is not None
+    assert run.standin.accepted_tasks == 1
+    assert "## Left out: the budget ran out" in run.report
+    assert "- every optional field and header" in run.report
+    assert "**(not covered)**" in run.report  # notify_url, ratio 4... are not exercised at budget 1
+    assert "not run (budget)" in run.output
+
+
+def test_a_redirect_is_drift_named_with_its_location_never_followed_never_charged_twice() -> None:
+    outcome, standin = in_process("moved-308")
+    assert outcome.exit_status == 1
+    drift = next(f for f in outcome.drifts if f.check == "endpoint_not_moved")
+    assert "Location: http://127.0.0.1:" in drift.service_did
+    assert "/api-pub/gw/v4" in drift.service_did
+    assert standin.accepted_tasks == 0  # the working endpoint behind the redirect was never called
+    assert outcome.traffic.statuses == {308: standin.requests}
+    assert outcome.budget.possible == standin.requests  # one count per answer: no hop counted again
+
+
+# --- could not run ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("mode", ["unavailable", "throttled"])
@@ -211,6 +356,51 @@ def test_missing_token_is_a_usage_error_and_sends_nothing(tmp_path: Path) -> Non
     assert run.standin.requests == 0
 
 
+@pytest.mark.parametrize(
+    ("token", "said"),
+    [
+        (f"{CANARY}\nX-Injected: 1", "line break"),
+        (f"{CANARY}\x7f", "control character"),  # a NUL cannot be in an environment: see the next test
+        (f"{CANARY} more", "whitespace"),
+        (f"\u201c{CANARY}\u201d", "non-ASCII character"),
+    ],
+)
+def test_a_token_that_cannot_travel_in_a_header_is_refused_before_anything_is_sent(
+    tmp_path: Path, token: str, said: str
+) -> None:
+    run = contract_live(tmp_path, "faithful", env={"HIDREAM_API_TOKEN": token})
+    assert run.status == 2, run.output
+    assert "HIDREAM_API_TOKEN" in run.output
+    assert said in run.output
+    assert run.standin is not None
+    assert run.standin.requests == 0
+
+
+@pytest.mark.parametrize("token", [f"{CANARY}\x00", f"{CANARY}\r\nX: 1", f"a\u2019{CANARY}", f"{CANARY}\tx"])
+def test_settings_name_a_token_problem_without_the_token(token: str) -> None:
+    with pytest.raises(UsageError, match="HIDREAM_API_TOKEN") as caught:
+        load({"HIDREAM_API_TOKEN": token})
+    assert CANARY not in str(caught.value)
+    assert not [arg for arg in caught.value.args if CANARY in str(arg)]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "said", "hidden"),
+    [
+        ("http://user:s3cret-pass@127.0.0.1:9/api", "credentials", "s3cret-pass"),
+        ("http://127.0.0.1:9/api\r\nHost: evil", "line break", "evil"),
+        ("http://127.0.0.1:9/a b", "whitespace", ""),
+        ("ftp://127.0.0.1/api", "http(s) URL", ""),
+    ],
+)
+def test_a_base_url_the_wire_cannot_carry_is_a_usage_error(base_url: str, said: str, hidden: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(said)) as caught:
+        load({"HIDREAM_API_TOKEN": CANARY, "HIDREAM_API_BASE_URL": base_url})
+    assert "HIDREAM_API_BASE_URL" in str(caught.value)
+    if hidden:
+        assert hidden not in str(caught.value)
+
+
 def test_unreachable_host_is_could_not_run(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
@@ -220,6 +410,7 @@ def test_unreachable_host_is_could_not_run(tmp_path: Path) -> None:
     )
     assert run.status == 2, run.output
     assert f"cannot connect to http://127.0.0.1:{port}" in run.output
+    assert "tasks: 0 created;" in run.output  # nothing was delivered, so nothing is counted
 
 
 @pytest.mark.parametrize(
@@ -233,32 +424,48 @@ def test_a_rejected_token_is_could_not_run(tmp_path: Path, mode: str, said: str)
     assert run.standin.accepted_tasks == 0
 
 
-def test_a_budget_too_small_for_the_checks_asked_sends_nothing(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "faithful", budget=ALL_BILLABLE - 1, probes="all")
+# --- probe sets -------------------------------------------------------------------------------------
+
+
+def test_all_asks_for_the_silent_probes_and_refuses_a_budget_too_small_before_sending(tmp_path: Path) -> None:
+    needed = PAID + len(silent_probes())
+    run = contract_live(tmp_path, "faithful", budget=needed - 1, probes="all")
     assert run.status == 2
-    assert f"needs HIDREAM_LIVE_MAX_BILLABLE >= {ALL_BILLABLE}" in run.output
+    assert f"needs HIDREAM_LIVE_MAX_BILLABLE >= {needed}" in run.output
     assert run.standin is not None
     assert run.standin.requests == 0
 
 
-@pytest.mark.parametrize("budget", [1, 3])
-def test_the_default_probe_set_stays_within_the_budget(tmp_path: Path, budget: int) -> None:
-    # ignore-auth accepts every request that names an image, so each billable send becomes a task.
-    run = contract_live(tmp_path, "ignore-auth", budget=budget, probes="auto")
-    assert run.standin is not None
-    assert run.standin.accepted_tasks == budget  # exactly the budget: spent, never exceeded
-    assert f"billable: {budget} of HIDREAM_LIVE_MAX_BILLABLE={budget}" in run.report
-    assert f"tasks the service accepted (billed): {budget}" in run.report
-    assert "## Not run: over the billable budget" in run.report
-    assert run.status == (1 if budget >= 3 else 0)  # the no-token probe is the third billable one
+def test_silent_documentation_is_recorded_not_failed(tmp_path: Path) -> None:
+    needed = PAID + len(silent_probes())
+    faithful = contract_live(tmp_path / "a", "faithful", budget=needed, probes="all")
+    strict = contract_live(tmp_path / "b", "strict-fields", budget=needed, probes="all")
+    assert faithful.status == strict.status == 0, faithful.output + strict.output
+    row = re.compile(r"^\| unknown body field \| `x_undocumented_field` \| (\w+) it", re.MULTILINE)
+    assert row.findall(faithful.report) == ["accepted"]
+    assert row.findall(strict.report) == ["rejected"]
+    assert "| GET (undeclared) | `HTTP method` | answered HTTP 405" in faithful.report
+    default = contract_live(tmp_path / "c", "faithful")
+    assert "## Not asked (HIDREAM_LIVE_PROBES=auto)" in default.report
+    assert "- unknown body field" in default.report
 
 
-def test_free_probe_set_costs_nothing(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "accept-any-ratio", budget=0, probes="free")
+def test_the_default_fuzz_count_sends_negative_cases(tmp_path: Path) -> None:
+    run = contract_live(tmp_path, "faithful", env={"HIDREAM_LIVE_FUZZ_EXAMPLES": "<unset>"})
+    assert run.status == 0, run.output
+    sent = re.search(r"negative cases from schemathesis: (\d+) sent of 30 drawn", run.report)
+    assert sent is not None
+    assert int(sent.group(1)) >= 10
     assert run.standin is not None
-    assert run.standin.accepted_tasks == 0
-    assert run.status == 0  # what it could see matches; the drift needs a real image to show
-    assert "billable: 0 of HIDREAM_LIVE_MAX_BILLABLE=0" in run.report
+    assert run.standin.accepted_tasks == PAID  # negative cases cost nothing on a faithful service
+
+
+def test_free_creates_no_task_on_a_faithful_service_and_still_catches_acceptance() -> None:
+    outcome, standin = in_process("faithful", 1, HIDREAM_LIVE_PROBES="free")
+    assert (outcome.exit_status, standin.accepted_tasks) == (0, 0)
+    outcome, standin = in_process("accept-any-ratio", 1, HIDREAM_LIVE_PROBES="free")
+    assert outcome.exit_status == 1  # the negative carries a real image: the drift shows, for one task
+    assert standin.accepted_tasks == 1
 
 
 def test_a_service_echoing_the_token_is_redacted(tmp_path: Path) -> None:
@@ -267,13 +474,48 @@ def test_a_service_echoing_the_token_is_redacted(tmp_path: Path) -> None:
     assert "(Authorization: Bearer [REDACTED])" in run.report  # it was there, and scrubbed
 
 
-# --- the transport guard and the request model, without the script --------------------------
+# --- the probes and the plan, from the spec ---------------------------------------------------------
 
 
-@pytest.fixture
-def faithful() -> Iterator[StandIn]:
-    with running_standin("ignore-auth", token=CANARY) as standin:
-        yield standin
+def test_every_negative_probe_uses_a_real_image_unless_its_rule_is_about_the_image_or_the_body() -> None:
+    for probe in negative_probes():
+        about_image = probe.name in ("empty body", "body not an object", "empty image", "image not a string")
+        about_image |= probe.name == "missing image"
+        assert probe.names_real_image or about_image, probe.name
+        assert probe.kind is Kind.NEGATIVE
+        token = "t" if probe.auth == "token" else ("u" if probe.auth == "invalid" else None)
+        headers = {**probe.headers, **({"Authorization": f"Bearer {token}"} if token else {})}
+        expected = expectation_for(json.dumps(probe.body), headers, authorization_digest("Bearer t"))
+        assert expected.intent is Intent.REJECT, probe.name  # the documentation says: rejected
+
+
+def test_the_paid_probes_are_the_sample_as_documented_and_one_with_every_optional_field_and_header() -> None:
+    first, full = paid_probes()
+    assert first.body == sample()
+    assert first.headers == {}
+    assert set(optional_fields()) <= set(full.body)
+    assert full.body["upsale_ratio"] == 4
+    assert not full.body["image"].startswith("http")
+    declared = {p["name"] for p in header_parameters() if not p.get("required")}
+    assert set(full.headers) == set(optional_headers()) == declared
+    assert full.body["notify_url"].startswith("https://example.com/")  # reserved for documentation
+    for probe in (first, full):
+        expected = expectation_for(json.dumps(probe.body), {**probe.headers, "Authorization": "Bearer t"},
+                                   authorization_digest("Bearer t"))  # fmt: skip
+        assert expected.intent is Intent.ACCEPT, probe.name
+    assert set(request_schema()["properties"]) <= set(full.body)
+
+
+def test_the_plan_runs_negatives_before_anything_a_faithful_service_bills() -> None:
+    chosen = plan("auto", DEFAULT_BUDGET)
+    assert chosen.negative == negative_probes()
+    assert [p.name for p in chosen.paid] == [p.name for p in paid_probes()]
+    assert chosen.paid[0].name == "provider's sample"  # the most valuable paid probe first
+    assert [p.name for p in chosen.not_asked] == [p.name for p in silent_probes()]
+    assert plan("free", 1).paid == []
+
+
+# --- the transport guard --------------------------------------------------------------------------
 
 
 def _adapter(budget: int, **overrides: float) -> GuardedAdapter:
@@ -292,29 +534,127 @@ def _adapter(budget: int, **overrides: float) -> GuardedAdapter:
         deadline=float(options.get("deadline", 1e18)),
         retries=int(options["retries"]),
         max_retry_wait_s=options["max_retry_wait_s"],
+        max_answer_bytes=int(options.get("max_answer_bytes", 1024 * 1024)),
     )
 
 
 SAMPLE = {"image": "https://storage.hidreamai.com/image/p.png", "upsale_ratio": 2}
 
 
-def test_guard_refuses_a_billable_send_once_the_budget_is_spent(faithful: StandIn) -> None:
+@pytest.fixture
+def accepting() -> Iterator[StandIn]:
+    with running_standin("accept-anything", token=CANARY) as standin:
+        yield standin
+
+
+def _post(session: requests.Session, standin: StandIn, body: object) -> requests.Response:
+    return session.post(
+        standin.base_url + SUBMIT_PATH, json=body, headers={"Authorization": f"Bearer {CANARY}"}, timeout=5
+    )
+
+
+def test_guard_refuses_any_request_once_possible_tasks_reach_the_budget(accepting: StandIn) -> None:
     adapter = _adapter(1)
     with make_session(adapter) as session:
-        url = faithful.base_url + SUBMIT_PATH
-        assert session.post(url, json=SAMPLE, timeout=5).json()["code"] == 0
+        assert _post(session, accepting, {}).json()["code"] == 0  # no image, and still a task here
         with pytest.raises(BudgetExhausted, match="HIDREAM_LIVE_MAX_BILLABLE=1"):
-            session.post(url, json=SAMPLE, timeout=5)
-        assert session.post(url, json={"upsale_ratio": 3}, timeout=5).json()["code"] != 0  # free: still sent
-    assert faithful.requests == 2
-    assert faithful.accepted_tasks == 1
-    assert (adapter.budget.spent, adapter.traffic.billable_sent, adapter.traffic.sent) == (1, 1, 2)
+            _post(session, accepting, {"upsale_ratio": 3})  # no image either: refused all the same
+    assert (accepting.requests, accepting.accepted_tasks) == (1, 1)
+    assert (adapter.budget.possible, adapter.budget.refused, adapter.traffic.sent) == (1, 1, 1)
 
 
-def test_guard_retries_429_a_bounded_number_of_times() -> None:
+def test_guard_lets_rejected_requests_through_for_free() -> None:
+    adapter = _adapter(1)
+    with running_standin("faithful", token=CANARY) as standin, make_session(adapter) as session:
+        for body in ({}, {"upsale_ratio": 3}, {**SAMPLE, "upsale_ratio": 3}, {**SAMPLE, "version": "v9"}):
+            assert _post(session, standin, body).json()["code"] != 0
+        assert _post(session, standin, SAMPLE).json()["code"] == 0
+        with pytest.raises(BudgetExhausted):
+            _post(session, standin, {})
+        assert standin.requests == 5
+    assert (adapter.budget.accepted, adapter.budget.unknown) == (1, 0)
+
+
+@pytest.mark.parametrize("mode", ["reset-on-task", "gateway-502-on-task"])
+def test_guard_counts_a_lost_answer_as_a_possible_task_and_retries_it_within_the_budget(mode: str) -> None:
+    adapter = _adapter(2)
+    with running_standin(mode, token=CANARY) as standin, make_session(adapter) as session:
+        response = _post(session, standin, SAMPLE)
+        assert response.json()["code"] == 0  # the retry's answer
+        assert standin.accepted_tasks == 2  # the lost one is real, and was counted
+    assert (adapter.budget.accepted, adapter.budget.unknown, adapter.traffic.retries) == (1, 1, 1)
+    exchange = adapter.traffic.exchange(response.request)
+    assert exchange is not None
+    assert exchange.retries == 1
+    assert not exchange.retry_refused
+
+
+def test_guard_never_retries_past_the_budget() -> None:
+    adapter = _adapter(1)
+    with running_standin("reset-on-task", token=CANARY) as standin, make_session(adapter) as session:
+        with pytest.raises(NoAnswer, match="a retry would exceed the budget"):
+            _post(session, standin, SAMPLE)
+        assert standin.requests == 1
+    adapter = _adapter(1)
+    with running_standin("gateway-502-on-task", token=CANARY) as standin, make_session(adapter) as session:
+        response = _post(session, standin, SAMPLE)
+        assert response.status_code == 502  # handed back unretried, and the exchange says why
+        exchange = adapter.traffic.exchange(response.request)
+        assert exchange is not None
+        assert exchange.retry_refused
+        assert exchange.retries == 0
+        assert standin.requests == 1
+
+
+def test_guard_never_follows_a_redirect() -> None:
+    adapter = _adapter(5)
+    with running_standin("moved-308", token=CANARY) as standin, make_session(adapter) as session:
+        response = _post(session, standin, SAMPLE)
+        assert response.status_code == 308
+        assert response.history == []
+        assert (standin.requests, standin.accepted_tasks) == (1, 0)
+    assert adapter.budget.possible == 1  # a 3xx does not say "no task": counted, once
+
+
+def test_guard_reads_a_bounded_body() -> None:
+    adapter = _adapter(5, max_answer_bytes=16)
+    with running_standin("faithful", token=CANARY) as standin, make_session(adapter) as session:
+        response = _post(session, standin, SAMPLE)
+    assert len(response.content) == 16
+    exchange = adapter.traffic.exchange(response.request)
+    assert exchange is not None
+    assert "cut at 16 bytes" in exchange.attempts[0].note
+    assert adapter.budget.unknown == 1  # a cut body is no readable verdict: a possible task
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "evidence"),
+    [
+        (200, b'{"code": 0, "result": {}}', TaskEvidence.ACCEPTED),
+        (201, b'{"code": 0}', TaskEvidence.ACCEPTED),
+        (200, b'{"code": 1001, "message": "no"}', TaskEvidence.NONE),
+        (500, b'{"code": 1001}', TaskEvidence.NONE),
+        (401, b"<html>", TaskEvidence.NONE),
+        (429, b"", TaskEvidence.NONE),
+        (200, b'{"code": "0"}', TaskEvidence.POSSIBLE),
+        (200, b'{"code": true}', TaskEvidence.POSSIBLE),
+        (200, b"not json", TaskEvidence.POSSIBLE),
+        (502, b"<html>502 Bad Gateway</html>", TaskEvidence.POSSIBLE),
+        (308, b"", TaskEvidence.POSSIBLE),
+        (500, b'{"code": 0}', TaskEvidence.POSSIBLE),
+        (200, None, TaskEvidence.POSSIBLE),
+    ],
+)
+def test_only_a_4xx_or_a_nonzero_code_says_no_task(
+    status: int, body: bytes | None, evidence: TaskEvidence
+) -> None:
+    assert task_evidence(status, body) is evidence
+
+
+def test_guard_retries_429_a_bounded_number_of_times_for_free() -> None:
     waits: list[float] = []
     adapter = GuardedAdapter(
-        budget=Budget(0),
+        budget=Budget(1),
         traffic=Traffic(),
         min_interval_s=0.0,
         timeout_s=5.0,
@@ -326,8 +666,9 @@ def test_guard_retries_429_a_bounded_number_of_times() -> None:
     with running_standin("throttled") as standin, make_session(adapter) as session:
         response = session.post(standin.base_url + SUBMIT_PATH, json={}, timeout=5)
         assert response.status_code == 429
-        assert standin.requests == 3  # one try and two retries
+        assert standin.requests == 3  # one try and two retries: a 429 is no task, so the budget allows them
     assert adapter.traffic.retries == 2
+    assert adapter.budget.possible == 0
     assert waits == [0.0, 0.0]  # Retry-After: 0, capped by max_retry_wait_s
 
 
@@ -340,7 +681,7 @@ def test_guard_spaces_requests_and_stops_at_the_deadline() -> None:
         now[0] += seconds
 
     adapter = GuardedAdapter(
-        budget=Budget(0),
+        budget=Budget(1),
         traffic=Traffic(),
         min_interval_s=0.5,
         timeout_s=5.0,
@@ -361,8 +702,11 @@ def test_guard_spaces_requests_and_stops_at_the_deadline() -> None:
     assert slept == [0.5]
 
 
+# --- the request model ------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
-    ("image", "billable"),
+    ("image", "real"),
     [
         ("https://storage.hidreamai.com/image/p.png", True),
         ("http://anything", True),
@@ -377,10 +721,8 @@ def test_guard_spaces_requests_and_stops_at_the_deadline() -> None:
         ("", False),
     ],
 )
-def test_a_request_is_billable_when_it_names_a_real_image(image: str, billable: bool) -> None:
-    import json
-
-    assert names_real_image(json.dumps({"image": image, "upsale_ratio": 3})) is billable
+def test_a_request_names_a_real_image(image: str, real: bool) -> None:
+    assert names_real_image(json.dumps({"image": image, "upsale_ratio": 3})) is real
     assert names_real_image(json.dumps([image])) is False
     assert names_real_image(b"\xff\x00") is False
 
@@ -412,34 +754,36 @@ DIGEST = authorization_digest("Bearer t")
 def test_expectation_asserts_only_what_the_documentation_states_as_hard(
     body: object, headers: dict[str, str], intent: Intent, fields: tuple[str, ...]
 ) -> None:
-    import json
-
     expected = expectation_for(json.dumps(body), headers, DIGEST)
     assert (expected.intent, expected.fields) == (intent, fields)
+
+
+# --- settings ---------------------------------------------------------------------------------------
 
 
 def test_settings_name_what_is_wrong() -> None:
     with pytest.raises(UsageError, match="HIDREAM_API_TOKEN is not set"):
         load({})
-    with pytest.raises(UsageError, match="HIDREAM_LIVE_MAX_BILLABLE must be a int >= 0, got 'many'"):
+    with pytest.raises(UsageError, match="HIDREAM_LIVE_MAX_BILLABLE must be a int >= 1, got 'many'"):
         load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_MAX_BILLABLE": "many"})
-    with pytest.raises(UsageError, match="HIDREAM_API_BASE_URL must be an http"):
-        load({"HIDREAM_API_TOKEN": "t", "HIDREAM_API_BASE_URL": "ftp://x"})
+    with pytest.raises(UsageError, match="HIDREAM_LIVE_MAX_BILLABLE must be >= 1, got '0'"):
+        load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_MAX_BILLABLE": "0"})
     with pytest.raises(UsageError, match="HIDREAM_LIVE_PROBES must be one of auto, all, free"):
         load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_PROBES": "some"})
     config = load({"HIDREAM_API_TOKEN": CANARY})
     assert config.base_url == production_base_url()
-    assert (config.max_billable, config.probes) == (1, "auto")
+    assert (config.max_billable, config.probes) == (DEFAULT_BUDGET, "auto")
+    assert DEFAULT_BUDGET == PAID + 1
     assert CANARY not in repr(config)
     assert CANARY not in str(config.token)
     assert config.token.reveal() == CANARY
-    assert repr(Secret("x")) == "Secret('[REDACTED]')"
+    assert CANARY not in repr(Secret(CANARY))
 
 
 def test_settings_take_an_empty_variable_as_unset() -> None:
     """A CI variable that is not defined in the repository arrives as an empty string."""
     config = load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_MAX_BILLABLE": "", "HIDREAM_LIVE_PROBES": " "})
-    assert (config.max_billable, config.probes) == (1, "auto")
+    assert (config.max_billable, config.probes) == (DEFAULT_BUDGET, "auto")
     assert load({"HIDREAM_API_TOKEN": "t", "HIDREAM_LIVE_MAX_BILLABLE": "9"}).max_billable == 9
 
 
@@ -463,20 +807,96 @@ def test_entry_point_in_process(
 
     with running_standin(mode, token=CANARY) as standin:
         for name, value in {
+            **FAST,
             "HIDREAM_API_TOKEN": CANARY,
             "HIDREAM_API_BASE_URL": standin.base_url,
-            "HIDREAM_LIVE_PROBES": "all",
-            "HIDREAM_LIVE_MAX_BILLABLE": str(ALL_BILLABLE),
-            "HIDREAM_LIVE_MAX_RPS": "1000",
-            "HIDREAM_LIVE_MAX_RETRY_WAIT_S": "0",
             "HIDREAM_LIVE_FUZZ_EXAMPLES": "5",
             "HIDREAM_LIVE_REPORTS_DIR": str(tmp_path),
         }.items():
             monkeypatch.setenv(name, value)
+        for name in ("HIDREAM_LIVE_MAX_BILLABLE", "HIDREAM_LIVE_PROBES"):
+            monkeypatch.delenv(name, raising=False)
         assert main() == status
-        assert standin.accepted_tasks <= ALL_BILLABLE
+        assert standin.accepted_tasks <= DEFAULT_BUDGET
     out = capsys.readouterr()
     assert CANARY not in out.out + out.err
     assert f"(exit {status})" in out.out
     for path in tmp_path.iterdir():
         assert CANARY not in path.read_text("utf-8")
+
+
+# --- the live checks and the mock suite share a process -------------------------------------------------
+
+LIVE_CHECK_NAMES = {
+    "envelope_conformance",
+    "endpoint_not_moved",
+    "accepted_when_valid",
+    "rejected_when_invalid",
+    "auth_enforced",
+}
+
+
+def _mock_suite_schema() -> Any:
+    """The schema exactly as contract_tests/test_mock_contract.py loads it."""
+    return schemathesis.openapi.from_path(
+        SPEC_PATH, config=SchemathesisConfig.from_path(CONFIG / "schemathesis.toml")
+    )
+
+
+def _validate_like_the_mock_suite(base_url: str, examples: int = 10) -> int:
+    """Generated cases sent and validated exactly as the mock suite does it (its config: bearer
+    "mock-token", its checks); returns how many were validated. Raises on the first failure."""
+    operation = _mock_suite_schema()[SUBMIT_PATH][submit().method]
+    validated = []
+
+    @hypothesis.settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    @hypothesis.given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def check(case: Any) -> None:
+        with requests.Session() as http:
+            response = case.call(base_url=base_url, session=http)
+        case.validate_response(response, excluded_checks=MOCK_EXCLUDED_CHECKS, additional_checks=MOCK_CHECKS)
+        validated.append(case)
+
+    check()
+    return len(validated)
+
+
+def test_the_live_checks_are_not_registered_and_keep_no_module_state() -> None:
+    from schemathesis.checks import CHECKS
+
+    from hidream_contract.live import checks as live_checks
+
+    outcome, _ = in_process("faithful")  # a whole live run in this process first
+    assert outcome.exit_status == 0
+    assert not LIVE_CHECK_NAMES & set(CHECKS.get_all_names())
+    assert not [
+        name for name, value in vars(live_checks).items() if isinstance(value, live_checks.LiveChecks)
+    ]
+    # A correct answer to another token passes schemathesis' default checks after a live run (a
+    # registered auth_enforced would call it "Authentication ignored")...
+    with running_standin("faithful", token="another-token") as standin, requests.Session() as http:
+        case = _mock_suite_schema()[SUBMIT_PATH][submit().method].Case(
+            body=sample(), headers={"Authorization": "Bearer another-token"}, media_type="application/json"
+        )
+        response = case.call(base_url=standin.base_url, session=http)
+        assert response.json()["code"] == 0
+        case.validate_response(response, excluded_checks=MOCK_EXCLUDED_CHECKS)
+    # ...and the live checks, passed explicitly, still judge a drifted one.
+    outcome, _ = in_process("accept-any-ratio")
+    assert ("rejected_when_invalid", "upsale_ratio") in {(f.check, f.field) for f in outcome.drifts}
+
+
+@pytest.mark.prism
+def test_the_mock_suite_and_the_live_check_run_in_one_process(mock_base_url: str) -> None:
+    """Importing the live checks used to register them globally: a correct Prism answer, validated as
+    contract_tests/test_mock_contract.py does, then failed with "Authentication ignored"."""
+    outcome, _ = in_process("faithful")
+    assert outcome.exit_status == 0
+    assert _validate_like_the_mock_suite(mock_base_url) > 0  # raises if a live check leaked in
+    outcome, _ = in_process("faithful")
+    assert outcome.exit_status == 0

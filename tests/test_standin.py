@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,6 +152,18 @@ def test_messages_follow_the_language_header(faithful: StandIn) -> None:
         ),
         ("strict-fields", {"image": SAMPLE_URL, "upsale_ratio": 2, "x": 1}, lambda r: r.json()["code"] != 0),
         ("unavailable", {"image": SAMPLE_URL, "upsale_ratio": 2}, lambda r: r.status_code == 503),
+        ("accept-anything", {}, lambda r: r.json()["code"] == 0),
+        ("accept-anything", ["not", "an", "object"], lambda r: r.json()["code"] == 0),
+        ("accept-imageless", {"upsale_ratio": 2}, lambda r: r.json()["code"] == 0),
+        ("accept-imageless", {"image": "", "upsale_ratio": 2}, lambda r: r.json()["code"] == 0),
+        ("accept-imageless", {"image": SAMPLE_URL, "upsale_ratio": 3}, lambda r: r.json()["code"] != 0),
+        (
+            "refuse-notify-url",
+            {"image": SAMPLE_URL, "upsale_ratio": 2, "notify_url": "https://example.com/cb"},
+            lambda r: r.json()["code"] != 0 and "notify_url" in r.json()["message"],
+        ),
+        ("refuse-notify-url", {"image": SAMPLE_URL, "upsale_ratio": 2}, lambda r: r.json()["code"] == 0),
+        ("refuse-api-user-id", {"image": SAMPLE_URL, "upsale_ratio": 2}, lambda r: r.json()["code"] == 0),
     ],
 )
 def test_modes_change_what_they_say(mode: str, body: Any, expect: Any) -> None:
@@ -165,6 +179,56 @@ def test_auth_drift_modes_accept_another_token(mode: str) -> None:
         assert standin.accepted_tasks == 1
 
 
+def test_refuse_api_user_id_fails_only_with_the_header() -> None:
+    with running_standin("refuse-api-user-id", token=TOKEN) as standin:
+        refused = _post(standin, {"image": SAMPLE_URL, "upsale_ratio": 2}, {"API-User-ID": "u1"})
+        assert refused.json()["code"] != 0
+        assert "API-User-ID" in refused.json()["message"]
+        assert standin.accepted_tasks == 0
+
+
+def test_moved_308_points_at_a_working_endpoint_it_does_not_follow_for_you() -> None:
+    with running_standin("moved-308", token=TOKEN) as standin:
+        moved = requests.post(
+            standin.base_url + OPERATION_PATH,
+            json={"image": SAMPLE_URL, "upsale_ratio": 2},
+            headers=AUTH,
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+        assert moved.status_code == 308
+        assert moved.headers["Location"].endswith("/api-pub/gw/v4" + OPERATION_PATH)
+        assert standin.accepted_tasks == 0
+        followed = _post(standin, {"image": SAMPLE_URL, "upsale_ratio": 2})  # requests follows 308s
+        assert followed.status_code == 200
+        assert followed.json()["code"] == 0
+        assert followed.history[0].status_code == 308
+        assert standin.accepted_tasks == 1  # a check that followed it would call this a pass
+
+
+@pytest.mark.parametrize("mode", ["gateway-502-on-task", "reset-on-task"])
+def test_the_blip_modes_create_the_first_task_and_lose_its_answer_once(mode: str) -> None:
+    sample = {"image": SAMPLE_URL, "upsale_ratio": 2}
+    with running_standin(mode, token=TOKEN) as standin:
+        if mode == "reset-on-task":
+            with pytest.raises(requests.ConnectionError):
+                _post(standin, sample)
+        else:
+            blip = _post(standin, sample)
+            assert blip.status_code == 502
+            assert blip.headers["Content-Type"] == "text/html"
+        assert standin.accepted_tasks == 1  # created, although its answer was lost
+        assert _post(standin, sample).json()["code"] == 0
+        assert standin.accepted_tasks == 2
+
+
+def test_gateway_502_once_blips_on_the_first_request_only() -> None:
+    with running_standin("gateway-502-once", token=TOKEN) as standin:
+        assert _post(standin, {}).status_code == 502
+        assert _post(standin, {}).status_code == 200
+        assert standin.accepted_tasks == 0
+
+
 def test_unknown_mode_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unknown stand-in mode 'nope'"), running_standin("nope"):
         pass
@@ -175,27 +239,32 @@ def test_every_mode_has_a_kind_and_a_description() -> None:
     assert all(mode.description for mode in MODES.values())
 
 
-def test_command_prints_its_base_url_and_stops_when_stdin_closes() -> None:
+@pytest.mark.parametrize("ready_key", [None, "STANDIN_BASE_URL"])
+def test_command_prints_its_base_url_and_stops_when_stdin_closes(
+    tmp_path: Path, ready_key: str | None
+) -> None:
+    stats = tmp_path / "stats.json"
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.doubles.standin",
+        "--mode",
+        "faithful",
+        "--port",
+        "0",
+        "--until-stdin-closes",
+    ]
+    argv += ["--stats-file", str(stats)] + (["--ready-key", ready_key] if ready_key else [])
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.doubles.standin",
-            "--mode",
-            "faithful",
-            "--port",
-            "0",
-            "--until-stdin-closes",
-        ],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
-        base_url = proc.stdout.readline().strip()
+        line = proc.stdout.readline().strip()
+        if ready_key:
+            assert line.startswith(f"{ready_key}=")
+            line = line.split("=", 1)[1]
+        base_url = line
         assert base_url.startswith("http://127.0.0.1:")
         assert base_url.endswith("/api-pub/gw/v3")
         answer = requests.post(base_url + OPERATION_PATH, json={}, timeout=TIMEOUT)
@@ -211,3 +280,4 @@ def test_command_prints_its_base_url_and_stops_when_stdin_closes() -> None:
             proc.stderr.close()
     assert proc.returncode == 0
     assert "1 requests, 0 accepted tasks" in stderr
+    assert json.loads(stats.read_text("utf-8")) == {"requests": 1, "accepted_tasks": 0}

@@ -1,16 +1,21 @@
 """`python -m tests.doubles.standin --mode MODE --port 0`: serve the stand-in until Ctrl-C/TERM.
 
-The first line on stdout is the base URL (the operation path is appended to it); then it serves
-until interrupted or, with --until-stdin-closes, until its stdin closes (how scripts drive it).
+The first line on stdout is the base URL (the operation path is appended to it), or `KEY=<base URL>`
+with --ready-key KEY (what hidream_contract.children.serving_child waits for); then it serves until
+interrupted or, with --until-stdin-closes, until its stdin closes (how scripts drive it). With
+--stats-file PATH it writes {"requests": N, "accepted_tasks": M} there when it stops: what a run cost,
+counted by the service side (the benchmark reads it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from tests.doubles.standin.server import DEFAULT_TOKEN, MODES, StandInServer
@@ -26,6 +31,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help=f"environment variable holding the accepted token (default token: {DEFAULT_TOKEN!r})",
     )
     parser.add_argument("--until-stdin-closes", action="store_true", help="stop when stdin closes")
+    parser.add_argument("--ready-key", metavar="KEY", help="print KEY=<base URL> instead of the bare URL")
+    parser.add_argument(
+        "--stats-file", metavar="PATH", help="write the request and task counts there on stop"
+    )
     parser.add_argument("--list-modes", action="store_true", help="list the modes and exit")
     return parser.parse_args(argv)
 
@@ -55,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             server.shutdown()
 
         threading.Thread(target=_stop_when_stdin_closes, daemon=True).start()
-    print(server.base_url, flush=True)
+    print(f"{args.ready_key}={server.base_url}" if args.ready_key else server.base_url, flush=True)
     print(
         f"==> standin: mode {args.mode} on {server.base_url} (Ctrl-C stops it)", file=sys.stderr, flush=True
     )
@@ -63,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         server.serve_forever(poll_interval=0.05)
     finally:
         server.server_close()
+        if args.stats_file:
+            stats = {"requests": server.requests, "accepted_tasks": server.accepted_tasks}
+            Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
         print(
             f"==> standin: stopped after {server.requests} requests, {server.accepted_tasks} accepted tasks",
             file=sys.stderr,
