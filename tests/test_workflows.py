@@ -95,6 +95,7 @@ def test_nightly_gives_the_token_to_the_live_step_only() -> None:
     live = next(step for step in flow["jobs"]["live"]["steps"] if step.get("id") == "live")
     assert live["env"]["HIDREAM_API_TOKEN"] == "${{ secrets.HIDREAM_API_TOKEN }}"
     assert live["env"]["HIDREAM_LIVE_MAX_BILLABLE"] == "${{ vars.HIDREAM_LIVE_MAX_BILLABLE }}"
+    assert live["env"]["HIDREAM_LIVE_PROBES"] == "${{ vars.HIDREAM_LIVE_PROBES }}"
     # The script itself: `make` would turn the verdict (0/1/2) into 2 for every failure.
     assert "scripts/contract-live || status=$?" in live["run"]
     assert "make contract-live" not in live["run"]
@@ -197,3 +198,16 @@ def test_drift_issue_opens_one_issue_then_comments(tmp_path: Path) -> None:
 def test_drift_issue_without_a_report_still_says_so(tmp_path: Path) -> None:
     _, body = drift_issue(tmp_path, tmp_path / "missing.md")
     assert "(no drift report at" in body
+
+
+def test_nightly_states_the_live_checks_own_defaults() -> None:
+    """The comment people read when they set the variables says what the code does when they do not."""
+    from hidream_contract.live.probes import default_budget, paid_probes, silent_probes
+    from hidream_contract.live.settings import PROBE_SETS, load
+
+    text = " ".join(line.lstrip("# ") for line in (WORKFLOWS / "nightly.yml").read_text("utf-8").splitlines())
+    defaults = load({"HIDREAM_API_TOKEN": "t"})
+    assert f"unset = {default_budget()}" in text
+    assert defaults.max_billable == default_budget() == len(paid_probes()) + 1
+    assert f"HIDREAM_LIVE_PROBES ({' | '.join(PROBE_SETS)}; unset = {defaults.probes}" in text
+    assert f"needs a budget of {len(paid_probes()) + len(silent_probes())}" in text
