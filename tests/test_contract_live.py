@@ -900,3 +900,14 @@ def test_the_mock_suite_and_the_live_check_run_in_one_process(mock_base_url: str
     assert _validate_like_the_mock_suite(mock_base_url) > 0  # raises if a live check leaked in
     outcome, _ = in_process("faithful")
     assert outcome.exit_status == 0
+
+
+def test_the_readme_states_the_rule_and_the_defaults_the_code_has() -> None:
+    text = " ".join((ROOT / "README.md").read_text("utf-8").split())
+    section = text.split("## Running against the live API")[1].split("## When the spec changes")[0]
+    assert "The rule: the budget counts tasks, not requests." in section
+    assert f"The default budget is {DEFAULT_BUDGET}" in section
+    assert f"needs `HIDREAM_LIVE_MAX_BILLABLE` ≥ {PAID + len(silent_probes())}" in section
+    for name, mode in MODES.items():  # every stand-in mode is listed under its kind
+        assert f"`{name}`" in section, name
+        assert mode.kind in ("faithful", "harmless", "drift", "outage")
