@@ -10,9 +10,12 @@ See the README's "The client" section for errors, retries, timeouts, logging and
 
 from httpx import Timeout
 
+from hidream._callbacks import MAX_CALLBACK_BYTES, parse_callback
 from hidream._client import AsyncHiDream, HiDream
 from hidream._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NOT_GIVEN, Endpoint
+from hidream._download import MAX_DOWNLOAD_BYTES
 from hidream._images import MAX_IMAGE_BYTES
+from hidream._results import SubTask, TaskResult, TaskStatus
 from hidream._retry import RetryPolicy
 from hidream._upscale import UpscaleTask
 from hidream._version import __version__
@@ -20,27 +23,37 @@ from hidream.errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    DownloadError,
     HiDreamError,
+    InvalidCallbackError,
     InvalidInputError,
     MalformedResponseError,
     MalformedServerError,
     RateLimitError,
     RejectedRequestError,
     ServerError,
+    TaskError,
+    TaskFailedError,
+    TaskRefusedError,
+    WaitTimeoutError,
 )
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "MAX_CALLBACK_BYTES",
+    "MAX_DOWNLOAD_BYTES",
     "MAX_IMAGE_BYTES",
     "NOT_GIVEN",
     "APIConnectionError",
     "APITimeoutError",
     "AsyncHiDream",
     "AuthenticationError",
+    "DownloadError",
     "Endpoint",
     "HiDream",
     "HiDreamError",
+    "InvalidCallbackError",
     "InvalidInputError",
     "MalformedResponseError",
     "MalformedServerError",
@@ -48,7 +61,15 @@ __all__ = [
     "RejectedRequestError",
     "RetryPolicy",
     "ServerError",
+    "SubTask",
+    "TaskError",
+    "TaskFailedError",
+    "TaskRefusedError",
+    "TaskResult",
+    "TaskStatus",
     "Timeout",
     "UpscaleTask",
+    "WaitTimeoutError",
     "__version__",
+    "parse_callback",
 ]

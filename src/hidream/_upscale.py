@@ -24,6 +24,7 @@ from hidream_api_client.types import UNSET
 from hidream import _validation as check
 from hidream._core import NOT_GIVEN, Endpoint, NotGiven, TimeoutArg
 from hidream._images import ImageInput, prepare_image
+from hidream._tasks import AsyncTaskMethods, TaskMethods
 from hidream.errors import MalformedResponseError
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def to_task(envelope: SubmitUpscaleTaskOutcome) -> UpscaleTask:
     )
 
 
-class Upscale:
+class Upscale(TaskMethods):
     """Image upscaling on a synchronous client."""
 
     def __init__(self, core: SyncCore, language: str | None) -> None:
@@ -140,7 +141,7 @@ class Upscale:
         return to_task(self._core.call(SUBMIT, params, timeout=timeout, retry=retry))
 
 
-class AsyncUpscale:
+class AsyncUpscale(AsyncTaskMethods):
     """Image upscaling on an asynchronous client."""
 
     def __init__(self, core: AsyncCore, language: str | None) -> None:

@@ -8,6 +8,10 @@ from the service are redacted before they reach an error (see `_core`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hidream._results import TaskResult
 
 
 class HiDreamError(Exception):
@@ -113,3 +117,49 @@ class APITimeoutError(APIConnectionError):
     def __init__(self, message: str, *, phase: str, request_sent: bool) -> None:
         super().__init__(message, request_sent=request_sent)
         self.phase = phase
+
+
+# The task's lifecycle (`client.upscale.wait`, `submit_and_wait`, `download`, `parse_callback`).
+
+
+class TaskError(HiDreamError):
+    """The task ended without its image. `task_id` names it; `result` is its last `TaskResult`."""
+
+    def __init__(self, message: str, *, task_id: str | None, result: TaskResult) -> None:
+        super().__init__(message, request_id=result.request_id)
+        self.task_id = task_id
+        self.result = result
+
+
+class TaskFailedError(TaskError):
+    """A sub-task failed (task_status 3)."""
+
+
+class TaskRefusedError(TaskError):
+    """A sub-task failed the provider's safety review (task_status 4)."""
+
+
+class WaitTimeoutError(HiDreamError, TimeoutError):
+    """The task was not final when the wait ended; it may still finish: read it later by `task_id`.
+
+    `waited` is the wait in seconds; `result` the last `TaskResult` read (None if no read answered).
+    """
+
+    def __init__(self, message: str, *, task_id: str, waited: float, result: TaskResult | None) -> None:
+        super().__init__(message, request_id=result.request_id if result else None)
+        self.task_id = task_id
+        self.waited = waited
+        self.result = result
+
+
+class DownloadError(HiDreamError):
+    """An output image could not be downloaded: an HTTP error, too large, too slow, or not an image.
+    Nothing was written. `url` is the image's URL without its query (which may hold a signature)."""
+
+    def __init__(self, message: str, *, url: str, http_status: int | None = None) -> None:
+        super().__init__(message, http_status=http_status)
+        self.url = url
+
+
+class InvalidCallbackError(HiDreamError, ValueError):
+    """A `notify_url` request whose body is not the task result the spec describes."""

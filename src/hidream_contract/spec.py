@@ -103,6 +103,14 @@ def submit() -> Operation:
     return operation(SUBMIT_ID)
 
 
+RESULT_ID = "getUpscaleTaskResult"
+"""The result read's operationId (issue 13): a task's status and output image, a GET that creates nothing."""
+
+
+def result_read() -> Operation:
+    return operation(RESULT_ID)
+
+
 def _operation_object(operation_id: str, path: Path) -> dict[str, Any]:
     op = operation(operation_id, path)
     found: dict[str, Any] = _parsed(path)["paths"][op.path][op.method.lower()]
