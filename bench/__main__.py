@@ -11,14 +11,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from pyinstrument import Profiler
 
-from bench import client_calls, findings, install, interop, sdk_calls, workflow
+from bench import client_calls, findings, install, interop, live_run, sdk_calls, workflow
 from bench.local_server import serving
 from bench.measure import Result
 from bench.payloads import TOKEN
@@ -27,7 +27,7 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract", "install", "interop")
+GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "live")
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,16 @@ class Plan:
     client: client_calls.ClientSizes
     workflow: workflow.WorkflowSizes
     install: install.InstallSizes
+    live: live_run.LiveSizes = field(default_factory=live_run.LiveSizes)
 
 
 FULL = Plan(client_calls.ClientSizes(), workflow.WorkflowSizes(), install.InstallSizes())
-QUICK = Plan(client_calls.QUICK_CLIENT_SIZES, workflow.QUICK_WORKFLOW_SIZES, install.QUICK_INSTALL_SIZES)
+QUICK = Plan(
+    client_calls.QUICK_CLIENT_SIZES,
+    workflow.QUICK_WORKFLOW_SIZES,
+    install.QUICK_INSTALL_SIZES,
+    live_run.QUICK_LIVE_SIZES,
+)
 
 
 def run_client(plan: Plan) -> list[Result]:
@@ -63,6 +69,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "contract": lambda plan: [workflow.contract_run(plan.workflow)],
     "install": lambda plan: install.install_times(plan.install),
     "interop": lambda plan: [interop.interop_local(rounds=plan.workflow.contract_rounds)],
+    "live": lambda plan: live_run.live_check(plan.live),
 }
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.measure import Goal, Result
 from hidream_contract.project import ROOT
 
-_DECIMALS = {"µs/call": 1, "req/s": 0, "ms/client": 2, "s": 3}
+_DECIMALS = {"µs/call": 1, "req/s": 0, "ms/client": 2, "s": 3, "tasks": 1, "%": 1}
 PYTHON_PACKAGES = ("httpx", "openapi-python-client", "schemathesis", "hypothesis", "pyinstrument")
 
 

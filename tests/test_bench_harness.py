@@ -246,3 +246,28 @@ def test_the_profiles_name_the_code_they_profile(tmp_path: Path) -> None:
         "profile-client-submit.txt",
         "profile-generate.txt",
     ]  # the generator's output went to a scratch folder that is gone
+
+
+def test_the_live_benchmark_counts_tasks_on_the_service_side_and_the_surface_covered() -> None:
+    from bench.live_run import QUICK_LIVE_SIZES, live_check
+    from hidream_contract.live.probes import default_budget, paid_probes
+
+    results = {r.key: r for r in live_check(QUICK_LIVE_SIZES)}
+    keys = (
+        "live_tasks_default",
+        "live_surface_default",
+        "live_wall",
+        "live_tasks_budget1",
+        "live_surface_budget1",
+    )
+    assert set(results) == set(keys)
+    for result in results.values():
+        assert_well_formed(result, QUICK_LIVE_SIZES.rounds)
+    assert results["live_tasks_default"].subject_values == (
+        float(len(paid_probes())),
+    )  # the stand-in's count
+    assert results["live_tasks_default"].met
+    assert results["live_surface_default"].subject_values == (100.0,)
+    assert results["live_tasks_budget1"].subject_values == (1.0,)
+    assert results["live_surface_budget1"].subject_median < 100.0  # budget 1 leaves the full probe out
+    assert "default budget " + str(default_budget()) in results["live_wall"].name
