@@ -1,8 +1,10 @@
-"""What a request *is*, read from the bytes about to be sent: could it become a paid task, and
-what does the documentation say the service must do with it.
+"""What a request *is*, read from the bytes about to be sent: what the documentation says the service
+must do with it, and whether it names a real image; plus the spec's request and response schemas,
+found through the operation (never by component name).
 
-Both answers come from the request as sent, not from how it was generated, so they hold for the
-explicit probes, for schemathesis' negative cases and for anything a check might send.
+The expectation comes from the request as sent, not from how it was generated, so it holds for the
+explicit probes, for schemathesis' negative cases and for anything a check might send. Whether a
+request may be sent at all is not decided here: the guard counts possible tasks for every request.
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ class Expectation:
 
 
 def names_real_image(body: bytes | str | None) -> bool:
-    """True when the body is JSON naming an image a service could fetch or decode: such a request
-    could become a paid task, whatever its other fields and headers say (a drifted service may
-    ignore them), so it counts against the billable budget when sent."""
+    """True when the body is JSON naming an image a service could fetch or decode. Negative probes
+    carry one, so a service that has started to accept what it must reject cannot hide behind "no
+    image to fetch" (probes.py)."""
     data = _json_object(body)
     if data is None:
         return False
