@@ -16,7 +16,7 @@ from hidream_contract.interop.cases import Case, cases, judge, response_validato
 from hidream_contract.interop.matrix import Row, run_matrix, select
 from hidream_contract.interop.report import render
 from hidream_contract.project import BUILD
-from hidream_contract.spec import SPEC_PATH, load, response_examples
+from hidream_contract.spec import SPEC_PATH, SUBMIT_ID, load, operations, response_examples
 
 pytestmark = pytest.mark.prism
 
@@ -44,21 +44,25 @@ def test_the_report_shows_each_row_and_the_verdict(local_rows: list[Row]) -> Non
     assert f"every row is green ({len(local_rows)}/{len(local_rows)})" in text
 
 
-def test_the_cases_are_the_spec_examples_plus_the_rejections_it_allows() -> None:
-    declared = response_examples()
+def test_the_cases_are_every_example_of_every_operation_plus_the_rejections_the_spec_allows() -> None:
     found = cases()
-    assert {(c.status, c.example) for c in found if c.example} == set(declared)
+    declared = {
+        (op.operation_id, status, name): body
+        for op in operations()
+        for (status, name), body in response_examples(op.operation_id).items()
+    }
+    assert {(c.operation, c.status, c.example) for c in found if c.example} == set(declared)
+    assert len({c.operation for c in found}) == len(operations())
     derived = [c for c in found if c.example is None]
-    # Each 200 rejection again with `result` null and {}: the spec allows both, so every client reads them.
-    rejections = [key for key, body in declared.items() if key[0] == 200 and body["code"] != 0]
+    # Each 2xx rejection again with `result` null and {}: the spec allows both, so every client reads them.
+    rejections = [key for key, body in declared.items() if 200 <= key[1] < 300 and body["code"] != 0]
     assert len(derived) == 2 * len(rejections) > 0
     assert {json.dumps(c.body["result"]) for c in derived} == {"null", "{}"}
 
 
 def accepted() -> dict[str, Any]:
-    return next(
-        body for (status, _), body in response_examples().items() if status == 200 and body["code"] == 0
-    )
+    examples = response_examples(SUBMIT_ID).items()
+    return next(body for (status, _), body in examples if status == 200 and body["code"] == 0)
 
 
 def without_result(body: dict[str, Any]) -> None:
@@ -100,7 +104,7 @@ def test_the_validators_still_flag_a_broken_success(breakage: Callable[[dict[str
 
 def test_the_validators_accept_every_case_the_drivers_decode() -> None:
     for case in cases():
-        assert response_validator(case.status).is_valid(case.body), case.id
+        assert response_validator(case.status, SPEC_PATH, case.operation).is_valid(case.body), case.id
 
 
 def test_generated_models_cannot_see_what_the_if_then_adds() -> None:
@@ -116,11 +120,9 @@ def test_generated_models_cannot_see_what_the_if_then_adds() -> None:
 
 
 def test_a_misread_case_is_named() -> None:
-    case = Case("200 accepted", 200, "accepted", accepted())
-    assert (
-        judge(case, {"kind": "task", **{k: accepted()["result"][k] for k in ("task_id", "sub_task_ids")}})
-        == ""
-    )
+    case = Case("submit 200 accepted", SUBMIT_ID, 200, "accepted", accepted())
+    assert judge(case, {"kind": "ok", "result": accepted()["result"]}) == ""
+    assert "expected" in judge(case, {"kind": "ok", "result": {"taskId": "x"}})
     assert "expected" in judge(case, {"kind": "error", "code": 0, "message": "Success"})
     assert judge(case, {"kind": "failed", "detail": "KeyError: 'result'"}) == "KeyError: 'result'"
     assert judge(case, None) == "no answer from the driver"
@@ -161,5 +163,5 @@ def test_the_matrix_catches_the_former_shape(tmp_path: Path) -> None:
     (row,) = run_matrix(select(["og-typescript-fetch"]), spec=path, out=tmp_path / "out", mock=False)
     assert (row.generate, row.build) == ("ok", "ok")
     wrong = {case for case, why in row.offline.items() if why}
-    assert wrong == {case.id for case in cases(path) if case.body.get("code") == 0}
+    assert wrong == {c.id for c in cases(path) if c.operation == SUBMIT_ID and c.body.get("code") == 0}
     assert not row.ok

@@ -12,8 +12,8 @@ from typing import Any
 def main(decode: Callable[[dict[str, Any], str | None, dict[str, Any]], dict[str, Any]]) -> None:
     """`driver.py CLIENT_DIR CASES_JSON [BASE_URL]`: print one answer per case as a JSON list.
 
-    Offline, `decode` reads the case's body; with BASE_URL it calls the operation on the Prism mock,
-    asking for the case's status and example. Derived cases (no example) run offline only.
+    Offline, `decode` reads the case's body; with BASE_URL it calls the case's operation on the Prism
+    mock, asking for the case's status and example. Derived cases (no example) run offline only.
     """
     spec_input = json.loads(Path(sys.argv[2]).read_text(encoding="utf-8"))
     base_url = sys.argv[3] if len(sys.argv) > 3 else None
@@ -33,9 +33,17 @@ def prefer(case: dict[str, Any]) -> str:
     return f"code={case['status']}, example={case['example']}"
 
 
-def task(task_id: Any, sub_task_ids: Any) -> dict[str, Any]:
-    return {"kind": "task", "task_id": task_id, "sub_task_ids": list(sub_task_ids)}
+def ok(result: Any) -> dict[str, Any]:
+    """An answer with `code` 0: the decoded `result`, written back with the generated model's serializer."""
+    return {"kind": "ok", "result": result}
 
 
 def error(code: Any, message: Any) -> dict[str, Any]:
     return {"kind": "error", "code": code, "message": message}
+
+
+def typed(result: Any, model: type) -> Any:
+    """`result`, which must be an instance of the generated model for the operation's result."""
+    if not isinstance(result, model):
+        raise TypeError(f"`code` 0 but result is {type(result).__name__}, not {model.__name__}")
+    return result

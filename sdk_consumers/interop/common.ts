@@ -3,15 +3,11 @@
 declare const process: { argv: string[]; stdout: { write(text: string): void } };
 declare function require(module: "fs"): { readFileSync(path: string, encoding: "utf-8"): string };
 
-export type Case = { id: string; status: number; example: string | null; body: string };
-export type Input = {
-  operation: { method: string; path: string };
-  request: Record<string, unknown>;
-  token: string;
-  cases: Case[];
-};
+export type Case = { id: string; operation: string; status: number; example: string | null; body: string };
+export type Call = { method: string; path: string; body: Record<string, unknown> | null; query: Record<string, string> };
+export type Input = { operations: Record<string, Call>; token: string; cases: Case[] };
 export type Answer =
-  | { kind: "task"; task_id: string; sub_task_ids: string[] }
+  | { kind: "ok"; result: unknown }
   | { kind: "error"; code: number; message: string }
   | { kind: "failed"; detail: string };
 
@@ -37,20 +33,34 @@ export function prefer(testCase: Case): string {
   return `code=${testCase.status}, example=${testCase.example ?? ""}`;
 }
 
-// A 200 body as the generated types describe it: the task when `code` is 0, else the rejection.
-export function readOutcome(outcome: {
-  code: number;
-  message: string;
-  result?: { task_id?: string; sub_task_ids?: string[] } | null;
-}): Answer {
+// A 2xx envelope as the generated types describe it: with `code` 0 its `result`, written back in wire
+// form by `toWire` (the generated serializer, or nothing for a types-only generator); else the rejection.
+export function readOutcome<T>(
+  outcome: { code: number; message: string; result?: T | null },
+  toWire: (result: T) => unknown,
+): Answer {
   if (outcome.code !== 0) return readRejection(outcome);
-  const result = outcome.result;
-  if (result == null || result.task_id === undefined || result.sub_task_ids === undefined) {
-    return { kind: "failed", detail: "code 0 without a task in result" };
-  }
-  return { kind: "task", task_id: result.task_id, sub_task_ids: result.sub_task_ids };
+  if (outcome.result == null) return { kind: "failed", detail: "code 0 without a result" };
+  return { kind: "ok", result: toWire(outcome.result) };
 }
 
 export function readRejection(rejection: { code: number; message: string }): Answer {
   return { kind: "error", code: rejection.code, message: rejection.message };
+}
+
+export function success(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+// The operation's call, the one case's operation names.
+export function callOf(input: Input, testCase: Case): Call {
+  const call = input.operations[testCase.operation];
+  if (call === undefined) throw new Error(`no call for ${testCase.operation}`);
+  return call;
+}
+
+export function queryParameter(call: Call, name: string): string {
+  const value = call.query[name];
+  if (value === undefined) throw new Error(`no query parameter ${name} for ${call.path}`);
+  return value;
 }

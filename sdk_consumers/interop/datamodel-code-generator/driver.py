@@ -10,27 +10,40 @@ from typing import Any
 sys.path[:0] = [sys.argv[1], str(Path(__file__).resolve().parents[1])]
 
 import httpx  # noqa: E402
-from common import error, main, prefer, task  # noqa: E402
-from models import ErrorEnvelope, SubmitUpscaleTaskOutcome, UpscaleTask  # noqa: E402
+from common import error, main, ok, prefer, typed  # noqa: E402
+from models import (  # noqa: E402
+    ErrorEnvelope,
+    GetUpscaleTaskResultOutcome,
+    SubmitUpscaleTaskOutcome,
+    UpscaleTask,
+    UpscaleTaskResult,
+)
+
+# Per operation: the 2xx envelope model and its result model.
+OPERATIONS: dict[str, tuple[Any, type]] = {
+    "submitUpscaleTask": (SubmitUpscaleTaskOutcome, UpscaleTask),
+    "getUpscaleTaskResult": (GetUpscaleTaskResultOutcome, UpscaleTaskResult),
+}
 
 
 def decode(case: dict[str, Any], base_url: str | None, spec_input: dict[str, Any]) -> dict[str, Any]:
+    outcome_model, result_model = OPERATIONS[case["operation"]]
     status, text = case["status"], case["body"]
     if base_url:
-        op = spec_input["operation"]
+        call = spec_input["operations"][case["operation"]]
         response = httpx.request(
-            op["method"],
-            base_url + op["path"],
-            json=spec_input["request"],
+            call["method"],
+            base_url + call["path"],
+            params=call["query"],
+            json=call["body"],
             headers={"Authorization": f"Bearer {spec_input['token']}", "Prefer": prefer(case)},
         )
         status, text = response.status_code, response.text
-    if status == 200:
-        outcome = SubmitUpscaleTaskOutcome.model_validate_json(text)
+    if 200 <= status < 300:
+        outcome = outcome_model.model_validate_json(text)
         if outcome.code == 0:
-            if not isinstance(outcome.result, UpscaleTask):
-                raise TypeError(f"an accepted answer's result is {type(outcome.result).__name__}")
-            return task(outcome.result.task_id, outcome.result.sub_task_ids or [])
+            result = typed(outcome.result, result_model)
+            return ok(result.model_dump(mode="json", by_alias=True, exclude_unset=True))
         return error(outcome.code, outcome.message)
     rejected = ErrorEnvelope.model_validate_json(text)
     return error(rejected.code, rejected.message)

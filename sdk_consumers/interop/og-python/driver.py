@@ -9,32 +9,50 @@ from typing import Any
 
 sys.path[:0] = [sys.argv[1], str(Path(__file__).resolve().parents[1])]
 
-from common import error, main, prefer, task  # noqa: E402
+from common import error, main, ok, prefer, typed  # noqa: E402
 from hidream_og import ApiClient, Configuration, UpscaleApi  # noqa: E402
 from hidream_og.exceptions import ApiException  # noqa: E402
-from hidream_og.models import ErrorEnvelope, SubmitUpscaleTaskOutcome, UpscaleRequest, UpscaleTask  # noqa: E402
+from hidream_og.models import (  # noqa: E402
+    ErrorEnvelope,
+    GetUpscaleTaskResultOutcome,
+    SubmitUpscaleTaskOutcome,
+    UpscaleRequest,
+    UpscaleTask,
+    UpscaleTaskResult,
+)
 
-
-def read(parsed: object) -> dict[str, Any]:
-    if isinstance(parsed, SubmitUpscaleTaskOutcome) and parsed.code == 0:
-        if not isinstance(parsed.result, UpscaleTask):
-            raise TypeError(f"an accepted answer's result is {type(parsed.result).__name__}, not UpscaleTask")
-        return task(parsed.result.task_id, parsed.result.sub_task_ids or [])
-    if isinstance(parsed, SubmitUpscaleTaskOutcome | ErrorEnvelope):
-        return error(parsed.code, parsed.message)
-    raise TypeError(f"decoded as {type(parsed).__name__}")
+# Per operation: the 2xx envelope model, its result model, and the generated call.
+OPERATIONS: dict[str, tuple[type, type, Any]] = {
+    "submitUpscaleTask": (
+        SubmitUpscaleTaskOutcome,
+        UpscaleTask,
+        lambda api, call: api.submit_upscale_task(UpscaleRequest.from_dict(call["body"])),
+    ),
+    "getUpscaleTaskResult": (
+        GetUpscaleTaskResultOutcome,
+        UpscaleTaskResult,
+        lambda api, call: api.get_upscale_task_result(**call["query"]),
+    ),
+}
 
 
 def decode(case: dict[str, Any], base_url: str | None, spec_input: dict[str, Any]) -> dict[str, Any]:
+    outcome_model, result_model, call = OPERATIONS[case["operation"]]
+
+    def read(parsed: object) -> dict[str, Any]:
+        if isinstance(parsed, outcome_model) and parsed.code == 0:
+            return ok(typed(parsed.result, result_model).to_dict())
+        if isinstance(parsed, outcome_model | ErrorEnvelope):
+            return error(parsed.code, parsed.message)
+        raise TypeError(f"decoded as {type(parsed).__name__}")
+
     if not base_url:
-        model = SubmitUpscaleTaskOutcome if case["status"] == 200 else ErrorEnvelope
+        model = outcome_model if 200 <= case["status"] < 300 else ErrorEnvelope
         return read(model.from_json(case["body"]))
     config = Configuration(host=base_url, access_token=spec_input["token"])
     with ApiClient(config, header_name="Prefer", header_value=prefer(case)) as client:
         try:
-            return read(
-                UpscaleApi(client).submit_upscale_task(UpscaleRequest.from_dict(spec_input["request"]))
-            )
+            return read(call(UpscaleApi(client), spec_input["operations"][case["operation"]]))
         except ApiException as rejected:
             return read(rejected.data)
 

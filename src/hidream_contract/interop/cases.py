@@ -1,9 +1,11 @@
 """What every interop driver decodes: each response example the spec declares, read from the spec.
 
-A case is a status and a body as wire text, with what a correct client makes of it: a task (its
-`task_id` and `sub_task_ids`) when `code` is 0, else an error (its `code` and `message`). Besides the
-declared examples, each 200 rejection is also given with `result` null and `{}`, but only where the
-spec allows that body: a rejection the spec admits must decode in every generated client.
+A case is an operation, a status and a body as wire text, with what a correct client makes of it:
+when `code` is 0, the operation's `result` (the driver decodes it into the generated model, checks
+its type and writes it back with the model's own serializer: it must equal the wire `result`); any
+other `code`, an error with its `code` and `message`. Besides the declared examples, each 2xx
+rejection is also given with `result` null and `{}`, where the spec allows that body: a rejection the
+spec admits must decode in every generated client.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ REJECTION_RESULTS: dict[str, Any] = {"null": None, "{}": {}}
 
 @dataclass(frozen=True)
 class Case:
-    id: str  # "200 accepted", "200 rejected, result {}"
+    id: str  # "submitUpscaleTask 200 accepted", "submitUpscaleTask 200 rejected, result {}"
+    operation: str  # the operationId
     status: int
     example: str | None  # the spec's example name (Prism serves it), None for a derived body
     body: Any
@@ -33,59 +36,75 @@ class Case:
     def expected(self) -> dict[str, Any]:
         """What a correct client reads from the body."""
         if self.body.get("code") == 0:
-            result = self.body["result"]
-            return {"kind": "task", "task_id": result["task_id"], "sub_task_ids": result["sub_task_ids"]}
+            return {"kind": "ok", "result": self.body["result"]}
         return {"kind": "error", "code": self.body["code"], "message": self.body["message"]}
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "example": self.example, "body": json.dumps(self.body)}
+        return {
+            "id": self.id,
+            "operation": self.operation,
+            "status": self.status,
+            "example": self.example,
+            "body": json.dumps(self.body),
+        }
 
 
-def response_validator(status: int, spec_path: Path = spec_module.SPEC_PATH) -> jsonschema.Validator:
-    """A JSON Schema 2020-12 validator of the body the spec gives `status` of the submit."""
-    document = spec_module.load(spec_path)
-    op = spec_module.operation(spec_module.SUBMIT_ID, spec_path)
+def _operation_object(operation_id: str, spec_path: Path) -> dict[str, Any]:
+    op = spec_module.operation(operation_id, spec_path)
+    found: dict[str, Any] = spec_module.load(spec_path)["paths"][op.path][op.method.lower()]
+    return found
+
+
+def response_validator(
+    status: int, spec_path: Path = spec_module.SPEC_PATH, operation_id: str = spec_module.SUBMIT_ID
+) -> jsonschema.Validator:
+    """A JSON Schema 2020-12 validator of the body the spec gives `status` of an operation."""
     response = spec_module.resolve(
-        document["paths"][op.path][op.method.lower()]["responses"][str(status)], spec_path
+        _operation_object(operation_id, spec_path)["responses"][str(status)], spec_path
     )
     schema = response["content"]["application/json"]["schema"]
-    return jsonschema.Draft202012Validator({**document, **schema})
+    return jsonschema.Draft202012Validator({**spec_module.load(spec_path), **schema})
 
 
 def cases(spec_path: Path = spec_module.SPEC_PATH) -> list[Case]:
     found = []
-    for (status, name), body in sorted(spec_module.response_examples(path=spec_path).items()):
-        found.append(Case(f"{status} {name}", status, name, body))
-        if 200 <= status < 300 and body.get("code") != 0:
-            validator = response_validator(status, spec_path)
-            for label, result in REJECTION_RESULTS.items():
-                variant = {**body, "result": result}
-                if validator.is_valid(variant):
-                    found.append(Case(f"{status} {name}, result {label}", status, None, variant))
-    return found
-
-
-def not_driven(spec_path: Path = spec_module.SPEC_PATH) -> dict[str, int]:
-    """Operations whose response examples no driver decodes yet (the drivers call the submit), with
-    how many examples each declares: the report names them, so the gap is never silent."""
-    found = {}
     for op in spec_module.operations(spec_path):
-        if op.operation_id != spec_module.SUBMIT_ID:
-            count = len(spec_module.response_examples(op.operation_id, spec_path))
-            if count:
-                found[op.operation_id] = count
+        examples = spec_module.response_examples(op.operation_id, spec_path)
+        for (status, name), body in sorted(examples.items()):
+            found.append(Case(f"{op.operation_id} {status} {name}", op.operation_id, status, name, body))
+            if 200 <= status < 300 and body.get("code") != 0:
+                validator = response_validator(status, spec_path, op.operation_id)
+                for label, result in REJECTION_RESULTS.items():
+                    variant = {**body, "result": result}
+                    if validator.is_valid(variant):
+                        case_id = f"{op.operation_id} {status} {name}, result {label}"
+                        found.append(Case(case_id, op.operation_id, status, None, variant))
     return found
+
+
+def _call(operation_id: str, spec_path: Path) -> dict[str, Any]:
+    """How a driver calls an operation on the mock: method, path, a request body, query parameters
+    (each from the spec's own examples)."""
+    op = spec_module.operation(operation_id, spec_path)
+    raw = _operation_object(operation_id, spec_path)
+    body = None
+    if "requestBody" in raw:
+        body = next(iter(spec_module.request_examples(operation_id, spec_path).values()))
+    query = {}
+    for parameter in raw.get("parameters", []):
+        parameter = spec_module.resolve(parameter, spec_path)
+        if parameter["in"] == "query" and parameter.get("required"):
+            query[parameter["name"]] = parameter["example"]
+    return {"method": op.method, "path": op.path, "body": body, "query": query}
 
 
 def driver_input(spec_path: Path = spec_module.SPEC_PATH) -> dict[str, Any]:
-    """The JSON every driver reads: the operation, a request to send, the token and the cases."""
-    op = spec_module.operation(spec_module.SUBMIT_ID, spec_path)
-    request = next(iter(spec_module.request_examples(path=spec_path).values()))
+    """The JSON every driver reads: how to call each operation, the token and the cases."""
+    found = cases(spec_path)
     return {
-        "operation": {"method": op.method, "path": op.path},
-        "request": request,
+        "operations": {op: _call(op, spec_path) for op in dict.fromkeys(case.operation for case in found)},
         "token": TOKEN,
-        "cases": [case.to_json() for case in cases(spec_path)],
+        "cases": [case.to_json() for case in found],
     }
 
 
@@ -97,4 +116,4 @@ def judge(case: Case, got: dict[str, Any] | None) -> str:
         return str(got.get("detail", "failed"))
     expected = case.expected
     wrong = {key: got.get(key) for key, value in expected.items() if got.get(key) != value}
-    return "" if not wrong else f"read {wrong}, expected {expected}"
+    return "" if not wrong else f"read {json.dumps(wrong)}, expected {json.dumps(expected)}"

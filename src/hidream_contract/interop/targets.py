@@ -43,15 +43,18 @@ class StepError(RuntimeError):
 
 def run(argv: Sequence[str | Path], *, cwd: Path, log: Path, env: dict[str, str] | None = None) -> str:
     """Run a step, its output into `log`; its stdout, or StepError with the log's tail."""
-    done = subprocess.run(
-        [str(a) for a in argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=STEP_TIMEOUT_S,
-        env={**os.environ, "PATH": TOOL_PATH + os.pathsep + os.environ.get("PATH", ""), **(env or {})},
-    )
+    try:
+        done = subprocess.run(
+            [str(a) for a in argv],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=STEP_TIMEOUT_S,
+            env={**os.environ, "PATH": TOOL_PATH + os.pathsep + os.environ.get("PATH", ""), **(env or {})},
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise StepError(f"could not run {Path(str(argv[0])).name}: {error}") from None
     with log.open("a", encoding="utf-8") as out:
         out.write(f"$ {' '.join(str(a) for a in argv)}\n{done.stdout}{done.stderr}\n")
     if done.returncode != 0:
