@@ -15,9 +15,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tests.doubles.standin.results import RESULTS_SUFFIX, TaskBook
 from tests.doubles.standin.server import DEFAULT_TOKEN, MODES, OPERATION_PATH, PREFIX, Mode, StandInServer
 
-__all__ = ["DEFAULT_TOKEN", "MODES", "OPERATION_PATH", "PREFIX", "Mode", "StandIn", "running_standin"]
+__all__ = [
+    "DEFAULT_TOKEN",
+    "MODES",
+    "OPERATION_PATH",
+    "PREFIX",
+    "RESULTS_SUFFIX",
+    "Mode",
+    "StandIn",
+    "TaskBook",
+    "running_standin",
+]
 
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05  # how soon shutdown() is noticed
@@ -47,6 +58,11 @@ class StandIn:
     @property
     def requests(self) -> int:
         return self._server.requests
+
+    @property
+    def book(self) -> TaskBook:
+        """The accepted tasks' result reads and image requests (results.py)."""
+        return self._server.book
 
 
 @contextmanager

@@ -35,6 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from tests.doubles.standin import results
+
 PREFIX = "/api-pub/gw/v3"
 OPERATION_PATH = "/image/image_upscaler/async"
 MOVED_PREFIX = "/api-pub/gw/v4"  # where the moved-308 mode sends clients (and serves the operation)
@@ -155,6 +157,7 @@ class StandInServer(ThreadingHTTPServer):
         self.requests = 0
         self.accepted_tasks = 0
         self._done: set[str] = set()
+        self.book = results.TaskBook()  # the accepted tasks, for the result read
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client closing its keep-alive connection is normal; anything else is still printed."""
@@ -247,6 +250,10 @@ class _Handler(BaseHTTPRequestHandler):
             location = f"http://{host!s}:{port}{MOVED_PREFIX}{OPERATION_PATH}"
             self._send_raw(308, b"", "text/html", extra={"Location": location})
             return
+        if results.serves(path, PREFIX + OPERATION_PATH):
+            host, port = self.server.server_address[:2]
+            results.handle(self, self.server.book, mode, method, self.path, f"http://{host!s}:{port}")
+            return
         if path not in (
             PREFIX + OPERATION_PATH,
             *((MOVED_PREFIX + OPERATION_PATH,) if mode == "moved-308" else ()),
@@ -331,6 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _success(self, body: dict[str, Any]) -> dict[str, Any]:
         mode = self.server.mode
         result: dict[str, Any] = {"sub_task_ids": [str(uuid.uuid4())], "task_id": str(uuid.uuid4())}
+        self.server.book.add(result["task_id"], result["sub_task_ids"], body)
         envelope: dict[str, Any] = {
             "code": 0,
             "message": self._echo(
