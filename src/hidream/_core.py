@@ -6,6 +6,10 @@ generated (`hidream_api_client.api.<tag>.<operation>`) with the `from_dict` of t
 turns the arguments into method, path, headers and JSON, and this module does the rest. Adding an
 endpoint of the same gateway to the spec therefore needs one `Endpoint(...)` line and no new
 envelope, error or retry code.
+
+One call is one explicit loop (`SyncCore.call`, `AsyncCore.call`, in the shape of openai-python's
+`_base_client`): send an attempt; on a typed failure ask `Retries.wait_after` whether to wait and go
+again. The decisions are `_retry`'s, shared by both loops.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any, Final, Generic, TypeVar
 import httpx
 
 from hidream._envelope import read_envelope
-from hidream._retry import RetryPolicy, async_retrying, retrying
+from hidream._retry import Retries, RetryPolicy
 from hidream.errors import APIConnectionError, APITimeoutError, HiDreamError, MalformedResponseError
 
 E = TypeVar("E")
@@ -108,28 +112,6 @@ def _transport_error(error: httpx.TransportError, redact: Callable[[str], str]) 
     if isinstance(error, httpx.ConnectError):
         return APIConnectionError(f"could not connect: {detail}", request_sent=False)
     return APIConnectionError(f"connection failed during the request: {detail}", request_sent=True)
-
-
-class _FirstFailure:
-    """Hands the failure of the first attempt, sent outside tenacity, to tenacity as its attempt 1.
-
-    So the policy's bounds and waits count it exactly as if tenacity had sent it: `raise_once` replays
-    the error in tenacity's first attempt, and the time the first attempt took is taken off the budget.
-    """
-
-    def __init__(self, error: HiDreamError, policy: RetryPolicy, started: float) -> None:
-        self._error: HiDreamError | None = error
-        self._policy = policy
-        self._started = started
-
-    def remaining_policy(self) -> RetryPolicy:
-        spent = time.monotonic() - self._started
-        return self._policy.replace(max_total_seconds=max(0.0, self._policy.max_total_seconds - spent))
-
-    def raise_once(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
 
 
 class _Core:
@@ -231,15 +213,17 @@ class SyncCore(_Core):
     ) -> E:
         what, request = self._prepare(endpoint, params, timeout)
         started = time.monotonic()
-        try:  # the first attempt skips the retry machinery: most calls need nothing more
-            return self._send_once(endpoint, request, what)
-        except HiDreamError as error:
-            first = _FirstFailure(error, retry or self.retry, started)
-        for attempt in retrying(first.remaining_policy(), what):
-            with attempt:
-                first.raise_once()
+        retries: Retries | None = None  # made at the first failure: most calls need nothing more
+        while True:
+            try:
                 return self._send_once(endpoint, request, what)
-        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+            except HiDreamError as error:
+                if retries is None:
+                    retries = Retries(retry or self.retry, what, started=started)
+                wait = retries.wait_after(error)
+                if wait is None:
+                    raise
+            Retries.sleep(wait)
 
     def _send_once(self, endpoint: Endpoint[E], request: Mapping[str, Any], what: str) -> E:
         started = time.monotonic()
@@ -273,15 +257,17 @@ class AsyncCore(_Core):
     ) -> E:
         what, request = self._prepare(endpoint, params, timeout)
         started = time.monotonic()
-        try:  # the first attempt skips the retry machinery: most calls need nothing more
-            return await self._send_once(endpoint, request, what)
-        except HiDreamError as error:
-            first = _FirstFailure(error, retry or self.retry, started)
-        async for attempt in async_retrying(first.remaining_policy(), what):
-            with attempt:
-                first.raise_once()
+        retries: Retries | None = None  # made at the first failure: most calls need nothing more
+        while True:
+            try:
                 return await self._send_once(endpoint, request, what)
-        raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
+            except HiDreamError as error:
+                if retries is None:
+                    retries = Retries(retry or self.retry, what, started=started)
+                wait = retries.wait_after(error)
+                if wait is None:
+                    raise
+            await Retries.async_sleep(wait)
 
     async def _send_once(self, endpoint: Endpoint[E], request: Mapping[str, Any], what: str) -> E:
         started = time.monotonic()

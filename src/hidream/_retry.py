@@ -1,22 +1,26 @@
-"""When to try a call again, and how long to wait: the policy, built on tenacity.
+"""When to try a call again, and how long to wait: the policy, and the decisions of one call's loop.
 
 A submit creates a paid task and the provider does not say it is idempotent. So only failures after
 which no task can exist are retried by default: the connection was never made (refused, DNS, connect
 or pool timeout), HTTP 429, or an envelope `code` listed in `retry_codes` (an explicit "not processed").
 After a read/write timeout, a dropped connection or a 5xx the task may exist; retrying those is opt-in.
+
+The loop itself is one explicit `while` in `_core` (sync and async alike, in the shape of openai-python's
+`_base_client`); every decision it takes is here, shared: `Retries.wait_after` says whether a failure is
+final (`should_retry`, the attempt count, the time budget) and how long to wait
+first (`calculate_retry_timeout`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import tenacity
 
 from hidream.errors import (
     APIConnectionError,
@@ -90,6 +94,18 @@ class RetryPolicy:
         return False
 
 
+def calculate_retry_timeout(policy: RetryPolicy, failed_attempts: int, error: BaseException) -> float:
+    """The wait before the next attempt: `initial_backoff * 2**(failed_attempts - 1)` plus a random
+    0..jitter, capped at `max_backoff`; never shorter than the server's Retry-After."""
+    exponent = min(failed_attempts - 1, 64)  # 2**64 seconds is past any cap, and no OverflowError
+    backoff = min(
+        policy.initial_backoff * 2.0**exponent + random.uniform(0, policy.jitter),  # noqa: S311 - jitter
+        policy.max_backoff,
+    )
+    retry_after = getattr(error, "retry_after", None)
+    return max(backoff, retry_after) if retry_after is not None else backoff
+
+
 # Indirections so tests can record the waits instead of sleeping through them.
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)
@@ -99,54 +115,46 @@ async def _async_sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
-class _Wait(tenacity.wait.wait_base):
-    """Exponential backoff with jitter, but never shorter than the server's Retry-After."""
+class Retries:
+    """The retry decisions of one call, made after each failed attempt; created at the first failure."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
-        self._backoff = tenacity.wait_exponential_jitter(
-            multiplier=policy.initial_backoff, max=policy.max_backoff, jitter=policy.jitter
-        )
+    __slots__ = ("_policy", "_started", "_what", "failed")
 
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        backoff: float = self._backoff(retry_state)
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(error, "retry_after", None)
-        return max(backoff, retry_after) if retry_after is not None else backoff
+    def __init__(self, policy: RetryPolicy, what: str, *, started: float) -> None:
+        self._policy = policy
+        self._what = what
+        self._started = started
+        self.failed = 0
 
+    def wait_after(self, error: HiDreamError) -> float | None:
+        """Seconds to wait before trying again after `error`, or None: `error` ends the call.
 
-def _log_retry(policy: RetryPolicy, what: str) -> Callable[[tenacity.RetryCallState], None]:
-    def log(retry_state: tenacity.RetryCallState) -> None:
-        error = retry_state.outcome.exception() if retry_state.outcome else None
-        request_id = error.request_id if isinstance(error, HiDreamError) else None
+        It ends the call when the policy does not retry it, after `max_attempts` requests, or when the
+        wait would reach `max_total_seconds` since the first attempt.
+        """
+        self.failed += 1
+        policy = self._policy
+        if not policy.should_retry(error):
+            return None
+        wait = calculate_retry_timeout(policy, self.failed, error)
+        now = time.monotonic()
+        if self.failed >= policy.max_attempts or now - self._started + wait >= policy.max_total_seconds:
+            return None
         logger.warning(
             "%s: attempt %d/%d failed with %s (request_id=%s); retrying in %.2fs",
-            what,
-            retry_state.attempt_number,
+            self._what,
+            self.failed,
             policy.max_attempts,
             type(error).__name__,
-            request_id,
-            retry_state.upcoming_sleep,
+            error.request_id,
+            wait,
         )
+        return wait
 
-    return log
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        _sleep(seconds)
 
-
-def _settings(policy: RetryPolicy, what: str) -> dict[str, Any]:
-    return {
-        "stop": tenacity.stop_after_attempt(policy.max_attempts)
-        | tenacity.stop_before_delay(policy.max_total_seconds),
-        "wait": _Wait(policy),
-        "retry": tenacity.retry_if_exception(policy.should_retry),
-        "before_sleep": _log_retry(policy, what),
-        "reraise": True,  # the caller sees the last typed error, never tenacity.RetryError
-    }
-
-
-def retrying(policy: RetryPolicy, what: str) -> tenacity.Retrying:
-    """A tenacity controller for one synchronous call."""
-    return tenacity.Retrying(sleep=lambda seconds: _sleep(seconds), **_settings(policy, what))
-
-
-def async_retrying(policy: RetryPolicy, what: str) -> tenacity.AsyncRetrying:
-    """A tenacity controller for one asynchronous call."""
-    return tenacity.AsyncRetrying(sleep=lambda seconds: _async_sleep(seconds), **_settings(policy, what))
+    @staticmethod
+    async def async_sleep(seconds: float) -> None:
+        await _async_sleep(seconds)
