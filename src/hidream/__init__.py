@@ -17,6 +17,7 @@ from hidream._download import MAX_DOWNLOAD_BYTES
 from hidream._images import MAX_IMAGE_BYTES
 from hidream._results import SubTask, TaskResult, TaskStatus
 from hidream._retry import RetryPolicy
+from hidream._secret import REDACTED, Secret
 from hidream._upscale import UpscaleTask
 from hidream._version import __version__
 from hidream.errors import (
@@ -45,6 +46,7 @@ __all__ = [
     "MAX_DOWNLOAD_BYTES",
     "MAX_IMAGE_BYTES",
     "NOT_GIVEN",
+    "REDACTED",
     "APIConnectionError",
     "APITimeoutError",
     "AsyncHiDream",
@@ -60,6 +62,7 @@ __all__ = [
     "RateLimitError",
     "RejectedRequestError",
     "RetryPolicy",
+    "Secret",
     "ServerError",
     "SubTask",
     "TaskError",

@@ -17,12 +17,12 @@ from hidream._core import (
     AsyncCore,
     Endpoint,
     NotGiven,
-    Secret,
     SyncCore,
     TimeoutArg,
     shared_ssl_context,
 )
 from hidream._retry import RetryPolicy
+from hidream._secret import Secret
 from hidream._upscale import AsyncUpscale, Upscale
 from hidream._version import __version__
 from hidream.errors import AuthenticationError, InvalidInputError
@@ -69,7 +69,9 @@ def _settings(
 
 
 def _describe(cls: type, core: SyncCore | AsyncCore) -> str:
-    settings = f"base_url={core.base_url!r}, token='***', timeout={core.timeout!r}, retry={core.retry!r}"
+    settings = (
+        f"base_url={core.base_url!r}, token={core.token!r}, timeout={core.timeout!r}, retry={core.retry!r}"
+    )
     return f"{cls.__name__}({settings})"
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +28,7 @@ import httpx
 
 from hidream._envelope import read_envelope
 from hidream._retry import Retries, RetryPolicy
+from hidream._secret import Secret
 from hidream.errors import APIConnectionError, APITimeoutError, HiDreamError, MalformedResponseError
 
 E = TypeVar("E")
@@ -51,30 +51,6 @@ class NotGiven(Enum):
 
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 TimeoutArg = float | httpx.Timeout | None
-
-
-class Secret:
-    """Holds the token; its repr and str hide it, so reprs, logs and tracebacks with locals do too."""
-
-    __slots__ = ("_pattern", "_value")
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-        # Only whole occurrences: a token that happens to be a substring of other text ("t" in
-        # "request_id") must not mangle the response it is redacted from.
-        self._pattern = re.compile(rf"(?<![\w.~+/=-]){re.escape(value)}(?![\w~+/=-]|\.\w)") if value else None
-
-    def get(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def redact(self, text: str) -> str:
-        """`text` with every whole occurrence of the token replaced by ***."""
-        return self._pattern.sub("***", text) if self._pattern else text
 
 
 @functools.cache
@@ -127,7 +103,7 @@ class _Core:
         headers: Mapping[str, str],
     ) -> None:
         self.base_url = base_url
-        self._token = token
+        self.token = token
         self.timeout = timeout
         self.retry = retry
         self._headers = dict(headers)
@@ -140,7 +116,7 @@ class _Core:
         path = str(arguments.pop("url"))
         headers = httpx.Headers(self._headers)
         headers.update(arguments.pop("headers", {}))
-        headers["Authorization"] = f"Bearer {self._token.get()}"  # httpx.Headers masks it in its repr
+        headers["Authorization"] = f"Bearer {self.token.reveal()}"  # httpx.Headers masks it in its repr
         request = {
             "method": method,
             "url": self.base_url + path,
@@ -153,7 +129,7 @@ class _Core:
     def _finish(self, endpoint: Endpoint[E], response: httpx.Response, what: str, started: float) -> E:
         elapsed = time.monotonic() - started
         try:
-            envelope = read_envelope(response, redact=self._token.redact)
+            envelope = read_envelope(response, redact=self.token.redact)
         except HiDreamError as error:
             logger.info(
                 "%s -> HTTP %d, %s (code=%s, request_id=%s) in %.3fs",
@@ -177,14 +153,14 @@ class _Core:
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise MalformedResponseError(
                 f"{what}: `code` 0 but the envelope does not match the spec "
-                f"({type(error).__name__}: {self._token.redact(str(error))})",
+                f"({type(error).__name__}: {self.token.redact(str(error))})",
                 code=0,
                 request_id=envelope.get("request_id"),
                 http_status=response.status_code,
             ) from None
 
     def _failed(self, error: httpx.TransportError, what: str, started: float) -> APIConnectionError:
-        typed = _transport_error(error, self._token.redact)
+        typed = _transport_error(error, self.token.redact)
         logger.info(
             "%s -> no response, %s: %s in %.3fs",
             what,
