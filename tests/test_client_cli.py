@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import shutil
@@ -12,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio, UpscaleRequest
 
 from hidream import (
     APIConnectionError,
@@ -26,7 +29,8 @@ from hidream import (
     RejectedRequestError,
     ServerError,
 )
-from hidream.cli import EPILOG, exit_code, main
+from hidream._upscale import DEFAULT_RATIO
+from hidream.cli import EPILOG, _parser, exit_code, main
 from tests.doubles.http import PNG, record_sleeps
 from tests.doubles.standin import StandIn, running_standin
 
@@ -209,3 +213,29 @@ def test_the_installed_console_script_runs(standin: StandIn) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.strip()) == 36
+
+
+def test_choices_and_defaults_are_the_generated_ones_and_the_help_shows_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A ratio added to the spec reaches the CLI by regeneration alone: nothing here is written by hand.
+    actions = {action.dest: action for action in _submit_parser()._actions}
+    assert list(actions["ratio"].choices or []) == [ratio.value for ratio in UpsaleRatio]
+    assert list(actions["language"].choices or []) == [language.value for language in AcceptLanguage]
+    assert actions["model_version"].default == attrs.fields(UpscaleRequest).version.default.value
+    assert actions["ratio"].default == DEFAULT_RATIO
+    assert UpsaleRatio(DEFAULT_RATIO) in UpsaleRatio  # the spec's default, or its member for 2 (see _upscale)
+    with pytest.raises(SystemExit):
+        main(["submit", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"upscale factor: {', '.join(str(r.value) for r in UpsaleRatio)} (default {DEFAULT_RATIO})" in shown
+    )
+    assert f"model version: {', '.join(v.value for v in ModelVersion)}" in shown
+    assert f"messages: {', '.join(language.value for language in AcceptLanguage)}" in shown
+
+
+def _submit_parser() -> argparse.ArgumentParser:
+    subparsers = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parser: argparse.ArgumentParser = subparsers.choices["submit"]
+    return parser

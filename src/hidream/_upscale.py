@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from hidream._retry import RetryPolicy
 
 SUBMIT = Endpoint(submit_upscale_task, SubmitUpscaleTaskOutcome.from_dict)
+# The spec's defaults, as the generated model holds them. `upsale_ratio` is required there without
+# one (a default on a required field says nothing); the provider's page calls 2 the default, so the
+# client sends the generated member for 2 unless the spec ever declares a default of its own.
+DEFAULT_RATIO: int = check.default(UpscaleRequest, "upsale_ratio", otherwise=UpsaleRatio.X2).value
+DEFAULT_VERSION: str = check.default(UpscaleRequest, "version").value
 
 
 @dataclass(frozen=True)
@@ -113,9 +118,9 @@ class Upscale(TaskMethods):
         self,
         image: ImageInput,
         *,
-        upsale_ratio: int = 2,
+        upsale_ratio: int = DEFAULT_RATIO,
         notify_url: str | None = None,
-        version: str = "v1",
+        version: str = DEFAULT_VERSION,
         request_id: str | None = None,
         language: str | None = None,
         user_id: str | None = None,
@@ -152,9 +157,9 @@ class AsyncUpscale(AsyncTaskMethods):
         self,
         image: ImageInput,
         *,
-        upsale_ratio: int = 2,
+        upsale_ratio: int = DEFAULT_RATIO,
         notify_url: str | None = None,
-        version: str = "v1",
+        version: str = DEFAULT_VERSION,
         request_id: str | None = None,
         language: str | None = None,
         user_id: str | None = None,

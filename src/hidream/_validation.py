@@ -1,9 +1,12 @@
-"""Checks of arguments before anything is sent; allowed values come from the generated enums (the spec)."""
+"""Checks of arguments before anything is sent; allowed values and defaults come from the generated enums
+and models (the spec)."""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import attrs
 
 from hidream._images import is_http_url
 from hidream.errors import InvalidInputError
@@ -20,6 +23,12 @@ def choice(field: str, value: object, allowed: type[M]) -> M:
     if not isinstance(value, bool) and any(type(value) is type(v) and value == v for v in values):
         return allowed(value)
     raise InvalidInputError(field, f"{value!r} is not allowed", allowed=values)
+
+
+def default(model: type, field: str, *, otherwise: Any = None) -> Any:
+    """The default the generated attrs `model` gives `field` (the spec's `default`), else `otherwise`."""
+    value = getattr(attrs.fields(model), field).default
+    return otherwise if value is attrs.NOTHING else value
 
 
 def http_url(field: str, value: object) -> str:

@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from typing import Any, Final, TextIO
 
 import httpx
+from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio
 
 from hidream._client import BASE_URL_ENV, TOKEN_ENV, HiDream
 from hidream._core import DEFAULT_TIMEOUT
 from hidream._images import MAX_IMAGE_BYTES
 from hidream._retry import RetryPolicy
+from hidream._upscale import DEFAULT_RATIO, DEFAULT_VERSION
 from hidream._version import __version__
 from hidream.errors import (
     APIConnectionError,
@@ -82,11 +84,26 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     submit.add_argument("image", metavar="IMAGE", help="URL, file path or base64 text")
-    submit.add_argument("--ratio", type=int, choices=(2, 4), default=2, help="upscale factor (default 2)")
+    # Allowed values and defaults are the generated enums and model defaults (the spec's).
+    submit.add_argument(
+        "--ratio",
+        type=int,
+        choices=[ratio.value for ratio in UpsaleRatio],
+        default=DEFAULT_RATIO,
+        help="upscale factor: %(choices)s (default %(default)s)",
+    )
     submit.add_argument("--notify-url", metavar="URL", help="callback called when the task finishes")
-    submit.add_argument("--model-version", default="v1", help="model version (only v1 exists)")
+    versions = ", ".join(version.value for version in ModelVersion)
+    # No argparse choices: a wrong version is the client's InvalidInputError, naming the field (exit 2).
+    submit.add_argument(
+        "--model-version", default=DEFAULT_VERSION, help=f"model version: {versions} (default %(default)s)"
+    )
     submit.add_argument("--request-id", metavar="ID", help="your own id for this request")
-    submit.add_argument("--language", choices=("en", "zh"), help="language of the service's messages")
+    submit.add_argument(
+        "--language",
+        choices=[language.value for language in AcceptLanguage],
+        help="language of the service's messages: %(choices)s",
+    )
     submit.add_argument("--user-id", metavar="ID", help="sent as API-User-ID")
     submit.add_argument(
         "--base-url", metavar="URL", help=f"gateway root (default ${BASE_URL_ENV} or production)"
