@@ -63,7 +63,7 @@ def _sync_mock(r: Result) -> str:
         f"With the network taken out, a call costs {r.subject_median:.0f} µs through the generated client "
         f"and {r.baseline_median:.0f} µs as raw httpx: the client adds {extra:.0f} µs per call (building "
         "the attrs request model and `to_dict()`, the `HTTPStatus` lookup and `from_dict()` into typed "
-        "models, trying `UpscaleTaskEnvelope` before `ErrorEnvelope`). Against a real server this is "
+        "models, one `SubmitUpscaleTaskOutcome` for both answers). Against a real server this is "
         "a small share of a request."
     )
 
