@@ -93,6 +93,7 @@ def _live(base_url: str, budget: int, sizes: LiveSizes) -> tuple[LiveResult, flo
             "HIDREAM_LIVE_MAX_RPS": "1000",  # a local stand-in needs no politeness
             "HIDREAM_LIVE_MAX_RETRY_WAIT_S": "0",
             "HIDREAM_LIVE_FUZZ_EXAMPLES": str(sizes.fuzz_examples),
+            "HIDREAM_LIVE_RESULT_INTERVAL_S": "0",  # the stand-in's tasks move one status per read
         }
     )
     start = time.perf_counter_ns()

@@ -73,6 +73,7 @@ FAST = {  # a local stand-in needs no politeness, and a few negative cases per r
     "HIDREAM_LIVE_MAX_RPS": "1000",
     "HIDREAM_LIVE_MAX_RETRY_WAIT_S": "0",
     "HIDREAM_LIVE_FUZZ_EXAMPLES": "10",
+    "HIDREAM_LIVE_RESULT_INTERVAL_S": "0",  # the stand-in's tasks move one status per read
 }
 
 
@@ -188,6 +189,12 @@ DRIFT = {
     "new-required-field": ("accepted_when_valid", "request body"),
     "status-201": ("status_code_conformance", "HTTP status"),
     "rejection-500": ("not_a_server_error", "HTTP status"),
+    # The result read (live/results.py), read back for the tasks the paid probes created.
+    "result-rename-status": ("result_conformance", "result.sub_task_results.0.task_status"),
+    "result-retype-status": ("result_conformance", "result.sub_task_results.0.task_status"),
+    "result-missing-sub-tasks": ("result_conformance", "result.sub_task_results"),
+    "result-image-object": ("result_conformance", "result.sub_task_results.0.image"),
+    "result-accept-unknown-task": ("unknown_task_rejected", "task_id"),
 }
 
 
@@ -246,7 +253,7 @@ def test_every_drift_mode_exits_1_naming_the_check_and_field(tmp_path: Path, mod
     check, field = DRIFT[mode]
     assert f"drift: {check} on {field}" in run.output  # the terminal summary names it too
     assert f"POST {SUBMIT_PATH}" in run.report
-    assert "curl -X POST" in run.report
+    assert f"curl -X {'GET' if mode.startswith('result-') else 'POST'}" in run.report
     assert "$HIDREAM_API_TOKEN" in run.report
     assert re.search(r'failures="[1-9]', run.junit)
 

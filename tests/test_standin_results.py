@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.doubles.standin import OPERATION_PATH, RESULTS_SUFFIX, StandIn, running_standin
+from tests.doubles.standin import MODES, OPERATION_PATH, RESULTS_SUFFIX, StandIn, running_standin
 from tests.doubles.standin.results import PNG
 
 TOKEN = "test-token"
@@ -84,3 +84,36 @@ def test_reads_need_the_token_and_the_get_method(faithful: StandIn) -> None:
     assert read(faithful, task["task_id"], headers={}).status_code == 401
     post = requests.post(faithful.base_url + OPERATION_PATH + RESULTS_SUFFIX, headers=AUTH, timeout=TIMEOUT)
     assert (post.status_code, post.headers["Allow"]) == (405, "GET")
+
+
+def final_answer(mode: str, image: str = IMAGE) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first and the final read of a task in `mode`."""
+    with running_standin(mode, token=TOKEN) as standin:
+        task = submit(standin, image)
+        answers = [read(standin, task["task_id"]).json() for _ in range(3)]
+    return answers[0], answers[-1]
+
+
+def test_each_result_mode_changes_what_it_says() -> None:
+    first, final = final_answer("result-extra-fields")
+    assert "queue_position" in final["result"]
+    assert "progress" in final["result"]["sub_task_results"][0]
+    first, _ = final_answer("result-unnamed-status")
+    assert first["result"]["sub_task_results"][0]["task_status"] == -1
+    _, final = final_answer("result-rename-status")
+    assert "task_status" not in final["result"]["sub_task_results"][0]
+    _, final = final_answer("result-retype-status")
+    assert final["result"]["sub_task_results"][0]["task_status"] == "1"
+    _, final = final_answer("result-missing-sub-tasks")
+    assert "sub_task_results" not in final["result"]
+    _, final = final_answer("result-image-object")
+    assert isinstance(final["result"]["sub_task_results"][0]["image"], dict)
+    with running_standin("result-accept-unknown-task", token=TOKEN) as standin:
+        answer = read(standin, "no-such-task").json()
+    assert (answer["code"], answer["result"]["sub_task_results"]) == (0, [])
+
+
+def test_every_result_mode_is_a_stand_in_mode_of_a_known_kind() -> None:
+    names = [name for name in MODES if name.startswith("result-")]
+    assert len(names) == 7
+    assert {MODES[name].kind for name in names} == {"harmless", "drift"}

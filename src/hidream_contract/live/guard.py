@@ -28,7 +28,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -173,6 +173,14 @@ class Traffic:
             return None
 
 
+class FreeReads(Protocol):
+    """Requests that can create no task (the result read, live/results.py): sent outside the budget,
+    bounded by their own allowance; `take` raises CouldNotRun when it is spent."""
+
+    def covers(self, request: requests.PreparedRequest) -> bool: ...
+    def take(self, what: str) -> None: ...
+
+
 class GuardedAdapter(HTTPAdapter):
     def __init__(
         self,
@@ -187,6 +195,7 @@ class GuardedAdapter(HTTPAdapter):
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        free_reads: FreeReads | None = None,
     ) -> None:
         super().__init__(max_retries=0)  # our own retry rule below; urllib3's would bypass the budget
         self.budget = budget
@@ -201,11 +210,14 @@ class GuardedAdapter(HTTPAdapter):
         self._clock = clock
         self._last_sent = float("-inf")
         self._lock = threading.Lock()
+        self._free_reads = free_reads
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
     ) -> requests.Response:
         what = f"{request.method} {_path(request)}"
+        if self._free_reads is not None and self._free_reads.covers(request):
+            return self._send_free(request, what, kwargs)
         exchange = self.traffic.begin(request)
         last: requests.Response | None = None  # the last transient answer, returned if no retry may go
         while True:
@@ -241,6 +253,29 @@ class GuardedAdapter(HTTPAdapter):
                 wait = _retry_wait(response.headers, retries + 1, self._max_retry_wait_s)
             self.traffic.retries += 1
             self._sleep(wait)
+
+    def _send_free(
+        self, request: requests.PreparedRequest, what: str, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """A free read: its own allowance instead of the budget, sent once (no retry); the rate limit,
+        the deadline and the bounded body as for every request."""
+        self._free_reads.take(what)  # type: ignore[union-attr]  # send() checked it is set
+        timeout_s = self._before_send(what)
+        exchange = self.traffic.begin(request)
+        self.traffic.sent += 1
+        try:
+            response = super().send(request, stream=True, timeout=timeout_s, **kwargs)
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            self.traffic.lost += 1
+            raise NoAnswer(f"{what}: no answer from {_origin(request)} ({type(exc).__name__})") from None
+        body, note = self._read_bounded(response)
+        exchange.attempts.append(Attempt(response.status_code, TaskEvidence.NONE, note))
+        if body is None:
+            response.close()
+            self.traffic.lost += 1
+            raise NoAnswer(f"{what}: {note} from {_origin(request)}")
+        self.traffic.record(response.status_code)
+        return response
 
     def _attempt(
         self, request: requests.PreparedRequest, what: str, timeout_s: float, kwargs: dict[str, Any]

@@ -132,7 +132,7 @@ def markdown(outcome: LiveResult, config: LiveSettings) -> str:
             lines += [
                 f"### {n}. `{f.check}` on `{f.field}`",
                 "",
-                f"- operation: `{OPERATION}`",
+                f"- operation: `{f.operation or OPERATION}`",
                 f"- check: `{f.check}`; field or status: `{f.field}`",
                 f"- the spec says: {f.spec_says}",
                 f"- the service did: {f.service_did}",

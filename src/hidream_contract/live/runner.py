@@ -40,7 +40,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hidream_contract.live import checks
+from hidream_contract.live import checks, results
 from hidream_contract.live.guard import (
     TRANSIENT_STATUSES,
     Budget,
@@ -82,6 +82,7 @@ class Observation:
     spec_says: str
     service_did: str
     reproduce: str
+    operation: str = ""  # the operation it is about; "" for the submit (OPERATION)
 
 
 @dataclass
@@ -121,6 +122,13 @@ class LiveRun:
         self.config = config
         self.outcome = LiveResult(budget=Budget(config.max_billable))
         self._started = time.monotonic()
+        # The result read of the tasks the paid probes create: free GETs, bounded (results.py).
+        self._result_reads = results.ResultReads(
+            reads_per_task=config.result_reads,
+            interval_s=config.result_interval_s,
+            tasks_limit=config.max_billable,
+            sleep=sleep,
+        )
         self._adapter = GuardedAdapter(
             budget=self.outcome.budget,
             traffic=self.outcome.traffic,
@@ -130,6 +138,7 @@ class LiveRun:
             retries=config.retries,
             max_retry_wait_s=config.max_retry_wait_s,
             sleep=sleep,
+            free_reads=self._result_reads.allowance,
         )
         self._session = guarded_session(self._adapter)
         self._schema = schemathesis.openapi.from_path(SPEC_PATH)
@@ -147,6 +156,7 @@ class LiveRun:
             chosen = plan(self.config.probes, self.config.max_billable)
             self.outcome.not_asked = [p.name for p in chosen.not_asked]
             self._run_plan(chosen)
+            self._result_reads.run(self)
         except CouldNotRun as exc:
             self.outcome.could_not_run.append(str(exc))
         finally:
@@ -217,6 +227,7 @@ class LiveRun:
             self._record_sent(probe, None, "no answer")
             raise
         self.outcome.probes_run.append(probe.name)
+        self._result_reads.note(probe.name, response)
         if probe.token_evidence is not None:
             self._token_answers[probe.token_evidence] = (response.status_code, _code_of(response))
             if probe.token_evidence is TokenEvidence.TOKEN_ONLY:

@@ -30,6 +30,8 @@ class LiveSettings:
     max_retry_wait_s: float  # the most a Retry-After is honoured
     fuzz_examples: int  # negative cases drawn by schemathesis
     seed: int
+    result_reads: int = 4  # reads per created task (results.py), free
+    result_interval_s: float = 5.0  # between them: the provider's own client's interval
 
 
 def _number(
@@ -75,4 +77,6 @@ def load(env: Mapping[str, str] | None = None) -> LiveSettings:
         max_retry_wait_s=_number(env, "HIDREAM_LIVE_MAX_RETRY_WAIT_S", "30", kind=float, low=0),
         fuzz_examples=int(_number(env, "HIDREAM_LIVE_FUZZ_EXAMPLES", "30", kind=int, low=0)),
         seed=int(_number(env, "HIDREAM_LIVE_SEED", "20260704", kind=int, low=0)),
+        result_reads=int(_number(env, "HIDREAM_LIVE_RESULT_READS", "4", kind=int, low=1)),
+        result_interval_s=_number(env, "HIDREAM_LIVE_RESULT_INTERVAL_S", "5", kind=float, low=0),
     )

@@ -116,6 +116,8 @@ MODES: dict[str, Mode] = {
     "unavailable": Mode("outage", "every request is answered 503"),
     "throttled": Mode("outage", "every request is answered 429"),
 }
+# The result read's modes (results.py): its own drift, checked by the live check's result reads.
+MODES.update({name: Mode(kind, description) for name, (kind, description) in results.MODES.items()})
 
 MESSAGES = {
     "en": {
