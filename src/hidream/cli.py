@@ -16,6 +16,7 @@ from typing import Any, Final, TextIO
 import httpx
 from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio
 
+from hidream import _cli_tasks as tasks
 from hidream._client import BASE_URL_ENV, TOKEN_ENV, HiDream
 from hidream._core import DEFAULT_TIMEOUT
 from hidream._images import MAX_IMAGE_BYTES
@@ -42,6 +43,7 @@ EXIT_CODES: Final[tuple[tuple[type[HiDreamError], int], ...]] = (
     (ServerError, 6),
     (MalformedResponseError, 7),
     (APIConnectionError, 8),  # timeouts included
+    *tasks.EXIT_CODES,  # the task's end: 9-12
 )
 EXIT_OTHER: Final = 1
 
@@ -59,7 +61,7 @@ exit codes:
   6  server error (HTTP 5xx)
   7  the response was not the envelope (not JSON, truncated, wrong shape)
   8  no response: connection failed or timed out
-  1  anything else
+{tasks.EPILOG}  1  anything else
 """
 
 
@@ -138,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
         help="also retry after a timeout or a 5xx (may create a second, billed task)",
     )
     submit.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    tasks.add_wait_options(submit)
+    tasks.add_result_command(commands, EPILOG)
     return parser
 
 
@@ -193,6 +197,8 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     args = _parser().parse_args(argv)
+    if args.command == "result":
+        return tasks.run_result(args, out, err)
     try:
         retry = RetryPolicy(
             max_attempts=args.max_attempts,
@@ -218,11 +224,14 @@ def main(
                 language=args.language,
                 user_id=args.user_id,
             )
+            followed = tasks.follow(client, task.task_id, args, err)
     except HiDreamError as error:
         if args.json:
             print(json.dumps(_error_json(error), ensure_ascii=False), file=out)
         print(f"hidream-upscale: {type(error).__name__}: {error}", file=err)
         return exit_code(error)
+    if followed is not None:
+        return tasks.show(followed, args, out)
     if args.json:
         print(json.dumps(dict(task.envelope), ensure_ascii=False), file=out)
     else:
