@@ -2,6 +2,8 @@
 
 Every answer is checked against the spec (status, content type, headers, body schema) and against
 the data-acceptance checks; Prism's two known quirks are handled by src/hidream_contract/mock_checks.py.
+Then the stateful phase chains the operations along the spec's links: a submit, then the result read
+of the `task_id` it answered (the `GetUpscaleTaskResult` link).
 The settings live in config/schemathesis.toml; CONTRACT_SEED and CONTRACT_MAX_EXAMPLES
 override the seed and the fuzzing budget, CONTRACT_REPORT_DIR where the summary goes.
 """
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import requests
 import schemathesis
@@ -21,7 +24,7 @@ from schemathesis.config import SchemathesisConfig
 from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
 from hidream_contract.project import CONFIG, REPORTS
 from hidream_contract.run_stats import RunStats, min_requests, write_summary
-from hidream_contract.spec import SPEC_PATH
+from hidream_contract.spec import SPEC_PATH, response_examples, result_read, submit
 
 pytestmark = [pytest.mark.contract, pytest.mark.prism]
 
@@ -68,6 +71,46 @@ def test_mock_conforms_to_spec(case: Any, mock_base_url: str, http: requests.Ses
         status=response.status_code,
     )
     case.validate_response(response, excluded_checks=MOCK_EXCLUDED_CHECKS, additional_checks=MOCK_CHECKS)
+
+
+class MockWorkflow(schema.as_state_machine()):  # type: ignore[misc]
+    """The stateful phase against the mock: every step checked as in the stateless run."""
+
+    base_url = ""
+    linked_reads = 0  # result reads whose task_id came from a submit's answer (the link)
+
+    def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+        return {"base_url": self.base_url}
+
+    def validate_response(
+        self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+    ) -> None:
+        STATS.record(phase="stateful", mode="linked", method=case.method, status=response.status_code)
+        if case.operation.path == result_read().path and (case.query or {}).get("task_id") == MOCK_TASK_ID:
+            type(self).linked_reads += 1
+        case.validate_response(response, excluded_checks=MOCK_EXCLUDED_CHECKS, additional_checks=MOCK_CHECKS)
+
+
+# The task id the mock's submit always answers (its first 200 example): a result read carrying it
+# got it from the link, since no generator would produce it.
+MOCK_TASK_ID = response_examples(submit().operation_id)[(200, "accepted")]["result"]["task_id"]
+
+
+def test_stateful_chain_reads_the_submitted_task(mock_base_url: str) -> None:
+    stateful = schema.config.phases.stateful
+    assert stateful.enabled, "config/schemathesis.toml turns the stateful phase on"
+    MockWorkflow.base_url = mock_base_url
+    MockWorkflow.run(
+        settings=hypothesis.settings(
+            max_examples=int(os.environ.get("CONTRACT_STATEFUL_EXAMPLES", "30")),
+            stateful_step_count=stateful.max_steps or 6,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
+    )
+    assert MockWorkflow.linked_reads > 0, "no result read followed a submit through the link"
 
 
 def test_run_sent_enough_requests() -> None:
