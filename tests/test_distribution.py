@@ -193,7 +193,7 @@ def test_the_dev_only_packages_leave_the_runtime_alone() -> None:
     dev_only = distribution.dev_only_packages()
     runtime = lockfile.closure(groups=False)
     assert {"pytest", "schemathesis", "uv", "hatchling"} <= dev_only
-    assert {"httpx", "attrs", "tenacity", "anyio"} <= runtime
+    assert {"httpx", "httpcore", "attrs", "anyio"} <= runtime
     assert not dev_only & runtime
 
 
