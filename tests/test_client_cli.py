@@ -222,7 +222,9 @@ def test_choices_and_defaults_are_the_generated_ones_and_the_help_shows_them(
     actions = {action.dest: action for action in _submit_parser()._actions}
     assert list(actions["ratio"].choices or []) == [ratio.value for ratio in UpsaleRatio]
     assert list(actions["language"].choices or []) == [language.value for language in AcceptLanguage]
-    assert actions["model_version"].default == attrs.fields(UpscaleRequest).version.default.value
+    version_default = attrs.fields(UpscaleRequest).version.default
+    assert isinstance(version_default, ModelVersion)
+    assert actions["model_version"].default == version_default.value
     assert actions["ratio"].default == DEFAULT_RATIO
     assert UpsaleRatio(DEFAULT_RATIO) in UpsaleRatio  # the spec's default, or its member for 2 (see _upscale)
     with pytest.raises(SystemExit):

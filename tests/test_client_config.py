@@ -119,7 +119,7 @@ def test_timeouts_default_per_client_and_per_call() -> None:
     ) as client:
         client.upscale.submit(IMAGE_URL)
         client.upscale.submit(IMAGE_URL, timeout=1.5)
-        client.upscale.submit(IMAGE_URL, timeout=None)
+        client.upscale.submit(IMAGE_URL, timeout=None, deadline=None)  # no limit at all
         client.upscale.submit(IMAGE_URL)  # the per-call value did not stick
     assert timeouts(script) == [
         {"connect": 5.0, "read": 30.0, "write": 60.0, "pool": 10.0},

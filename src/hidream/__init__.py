@@ -6,19 +6,24 @@
     print(task.task_id, task.sub_task_ids, task.request_id)
 
 See the README's "The client" section for errors, retries, timeouts, logging and the CLI.
+
+`Secret` and the `check_*` functions are public so that other tools (the contract tooling) hold the
+token and check their inputs by the client's rules.
 """
 
 from httpx import Timeout
 
 from hidream._callbacks import MAX_CALLBACK_BYTES, parse_callback
 from hidream._client import AsyncHiDream, HiDream
-from hidream._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, NOT_GIVEN, Endpoint
+from hidream._core import DEFAULT_BASE_URL, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, NOT_GIVEN, Endpoint
 from hidream._download import MAX_DOWNLOAD_BYTES
-from hidream._images import MAX_IMAGE_BYTES
+from hidream._envelope import MAX_RESPONSE_BYTES
+from hidream._images import MAX_IMAGE_BYTES, read_image_file
 from hidream._results import SubTask, TaskResult, TaskStatus
 from hidream._retry import RetryPolicy
 from hidream._secret import REDACTED, Secret
 from hidream._upscale import UpscaleTask
+from hidream._validation import check_base_url, check_header, check_token, check_url
 from hidream._version import __version__
 from hidream.errors import (
     APIConnectionError,
@@ -41,10 +46,12 @@ from hidream.errors import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
     "MAX_CALLBACK_BYTES",
     "MAX_DOWNLOAD_BYTES",
     "MAX_IMAGE_BYTES",
+    "MAX_RESPONSE_BYTES",
     "NOT_GIVEN",
     "REDACTED",
     "APIConnectionError",
@@ -74,5 +81,10 @@ __all__ = [
     "UpscaleTask",
     "WaitTimeoutError",
     "__version__",
+    "check_base_url",
+    "check_header",
+    "check_token",
+    "check_url",
     "parse_callback",
+    "read_image_file",
 ]

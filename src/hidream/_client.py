@@ -12,13 +12,18 @@ import httpx
 from hidream import _validation as check
 from hidream._core import (
     DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
     AsyncCore,
+    DeadlineArg,
     Endpoint,
     NotGiven,
     SyncCore,
     TimeoutArg,
+    checked_deadline,
+    own_http_client,
+    redacting,
     shared_ssl_context,
 )
 from hidream._retry import RetryPolicy
@@ -34,43 +39,66 @@ USER_AGENT = f"hidream-python/{__version__}"
 
 
 def _settings(
-    token: str | None,
+    token: Secret | None,
     base_url: str | None,
     timeout: TimeoutArg,
+    deadline: DeadlineArg,
     retry: RetryPolicy | None,
     language: str | None,
     default_headers: Mapping[str, str] | None,
 ) -> dict[str, Any]:
-    token = token if token is not None else os.environ.get(TOKEN_ENV)
-    if not token or not token.strip():
+    """Every client setting checked; the token arrives as a `Secret` and no local here holds it raw."""
+    if token is None:
+        token = Secret(os.environ.get(TOKEN_ENV, ""))
+    if isinstance(token.reveal(), str) and not token.reveal().strip():
         raise AuthenticationError(f"no API token: pass token=... or set {TOKEN_ENV}")
-    url = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    url = check.http_url("base_url", url).rstrip("/")
+    secret = check.check_token(token)
+    return redacting(
+        secret, lambda: _checked(secret, base_url, timeout, deadline, retry, language, default_headers)
+    )
+
+
+def _checked(
+    secret: Secret,
+    base_url: str | None,
+    timeout: TimeoutArg,
+    deadline: DeadlineArg,
+    retry: RetryPolicy | None,
+    language: str | None,
+    default_headers: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    url = check.check_base_url(
+        base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    )
     if isinstance(timeout, bool) or not (timeout is None or isinstance(timeout, httpx.Timeout | int | float)):
         raise InvalidInputError("timeout", f"must be seconds, an httpx.Timeout or None, not {timeout!r}")
     if retry is not None and not isinstance(retry, RetryPolicy):
         raise InvalidInputError("retry", f"must be a hidream.RetryPolicy, not {type(retry).__name__}")
     if language is not None:
         check.header_text("language", language)  # the values themselves are checked per call
-    headers = {"User-Agent": USER_AGENT}
+    # No compression: envelopes are small, and the body limit then holds for the bytes on the wire.
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     for name, value in (default_headers or {}).items():
-        if name.lower() == "authorization":
+        if isinstance(name, str) and name.lower() == "authorization":
             raise InvalidInputError("default_headers", "must not set Authorization; pass token= instead")
-        headers[check.header_text("default_headers", name)] = check.header_text(
-            f"default_headers[{name!r}]", value
-        )
+        checked_name, checked_value = check.check_header(name, value, field="default_headers")
+        headers[checked_name] = checked_value
     return {
         "base_url": url,
-        "token": Secret(token.strip()),
+        "token": secret,
         "timeout": timeout,
+        "deadline": checked_deadline(deadline),
         "retry": retry or RetryPolicy(),
         "headers": headers,
     }
 
 
-def _describe(cls: type, core: SyncCore | AsyncCore) -> str:
+def _describe(cls: type, core: SyncCore | AsyncCore | None) -> str:
+    if core is None:  # a client whose construction failed (a traceback with locals shows it)
+        return f"{cls.__name__}(<not configured>)"
     settings = (
-        f"base_url={core.base_url!r}, token={core.token!r}, timeout={core.timeout!r}, retry={core.retry!r}"
+        f"base_url={core.base_url!r}, token={core.token!r}, timeout={core.timeout!r}, "
+        f"deadline={core.deadline!r}, retry={core.retry!r}"
     )
     return f"{cls.__name__}({settings})"
 
@@ -81,11 +109,14 @@ class HiDream:
     Args:
         token: the API token; default: the HIDREAM_API_TOKEN environment variable.
         base_url: default HIDREAM_API_BASE_URL, else `DEFAULT_BASE_URL` (production).
-        timeout: seconds or an `httpx.Timeout` (connect/read/write/pool apart); None waits forever.
+        timeout: seconds or an `httpx.Timeout` (connect/read/write/pool apart), for each network wait;
+            None: no per-phase limit.
+        deadline: seconds for a whole call, retries and waits included (`DEFAULT_DEADLINE`); None: none.
         retry: a `RetryPolicy`; `RetryPolicy.disabled()` sends each request once.
         language: "en" or "zh" for the service's messages (the service defaults to zh).
         default_headers: extra headers on every request (e.g. for a staging gateway).
-        http_client: your own `httpx.Client` (proxies, transports); you close it.
+        http_client: your own `httpx.Client` (proxies, transports); you close it. Its sockets do not
+            see the deadline: it bounds each phase and the body, not a server dripping its headers.
     """
 
     def __init__(
@@ -94,14 +125,16 @@ class HiDream:
         token: str | None = None,
         base_url: str | None = None,
         timeout: TimeoutArg = DEFAULT_TIMEOUT,
+        deadline: DeadlineArg = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         language: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        settings = _settings(token, base_url, timeout, retry, language, default_headers)
+        secret, token = (None if token is None else Secret(token)), None  # the raw token leaves this frame
+        settings = _settings(secret, base_url, timeout, deadline, retry, language, default_headers)
         owns = http_client is None
-        http = http_client if http_client is not None else httpx.Client(verify=shared_ssl_context())
+        http = http_client if http_client is not None else own_http_client()
         self._core = SyncCore(http=http, owns_http=owns, **settings)
         self.upscale = Upscale(self._core, language)
 
@@ -115,10 +148,11 @@ class HiDream:
         *,
         timeout: TimeoutArg | NotGiven = NOT_GIVEN,
         retry: RetryPolicy | None = None,
+        deadline: DeadlineArg | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> E:
         """Call any generated operation of the gateway with this client's auth, timeouts, retries, errors."""
-        return self._core.call(endpoint, params, timeout=timeout, retry=retry)
+        return self._core.call(endpoint, params, timeout=timeout, retry=retry, deadline=deadline)
 
     def close(self) -> None:
         """Close the connection pool (not an `http_client` you passed in)."""
@@ -133,7 +167,7 @@ class HiDream:
         self.close()
 
     def __repr__(self) -> str:
-        return _describe(type(self), self._core)
+        return _describe(type(self), getattr(self, "_core", None))
 
 
 class AsyncHiDream:
@@ -145,12 +179,14 @@ class AsyncHiDream:
         token: str | None = None,
         base_url: str | None = None,
         timeout: TimeoutArg = DEFAULT_TIMEOUT,
+        deadline: DeadlineArg = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         language: str | None = None,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        settings = _settings(token, base_url, timeout, retry, language, default_headers)
+        secret, token = (None if token is None else Secret(token)), None  # the raw token leaves this frame
+        settings = _settings(secret, base_url, timeout, deadline, retry, language, default_headers)
         owns = http_client is None
         http = http_client if http_client is not None else httpx.AsyncClient(verify=shared_ssl_context())
         self._core = AsyncCore(http=http, owns_http=owns, **settings)
@@ -166,10 +202,11 @@ class AsyncHiDream:
         *,
         timeout: TimeoutArg | NotGiven = NOT_GIVEN,
         retry: RetryPolicy | None = None,
+        deadline: DeadlineArg | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> E:
         """Call any generated operation of the gateway; see `HiDream.call`."""
-        return await self._core.call(endpoint, params, timeout=timeout, retry=retry)
+        return await self._core.call(endpoint, params, timeout=timeout, retry=retry, deadline=deadline)
 
     async def aclose(self) -> None:
         """Close the connection pool (not an `http_client` you passed in)."""
@@ -184,4 +221,4 @@ class AsyncHiDream:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return _describe(type(self), self._core)
+        return _describe(type(self), getattr(self, "_core", None))

@@ -12,6 +12,8 @@ import base64
 import binascii
 import os
 import re
+import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
@@ -25,6 +27,20 @@ ImageInput = str | bytes | bytearray | memoryview | os.PathLike[str]
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _WHITESPACE = re.compile(r"\s+")
 _DATA_URI = re.compile(r"data:image/[\w.+-]+;base64,(?P<data>.*)", re.DOTALL | re.IGNORECASE)
+_OTHER_FORMATS: Final = (
+    (b"GIF8", "a GIF"),
+    (b"BM", "a BMP"),
+    (b"II*\0", "a TIFF"),
+    (b"MM\0*", "a TIFF"),
+    (b"%PDF", "a PDF"),
+)
+_FILE_KINDS: Final[tuple[tuple[Callable[[int], bool], str], ...]] = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def image_format(data: bytes) -> str | None:
@@ -52,28 +68,60 @@ def _checked(data: bytes, source: str, *, max_bytes: int) -> bytes:
             "image", f"{source} has {len(data)} bytes, more than the limit of {max_bytes}"
         )
     if image_format(data) is None:
+        # Its bytes are not quoted: a file picked by mistake may hold a secret (a token file, say).
         raise InvalidInputError(
-            "image", f"{source} is not a PNG, JPEG or WebP image (first bytes {data[:8]!r})", allowed=FORMATS
+            "image", f"{source} is not a PNG, JPEG or WebP image ({_looks_like(data)})", allowed=FORMATS
         )
     return data
+
+
+def _looks_like(data: bytes) -> str:
+    for magic, name in _OTHER_FORMATS:
+        if data.startswith(magic):
+            return f"it looks like {name}"
+    head = data[:64]
+    if all(32 <= byte < 127 or byte in b"\t\r\n" for byte in head):
+        return "it looks like text"
+    return "its first bytes match no image format"
 
 
 def _encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _from_file(path: Path, *, max_bytes: int) -> str:
+def _kind(mode: int) -> str:
+    for test, name in _FILE_KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_image_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`, never reading more than `max_bytes + 1`.
+
+    A FIFO, a device or a directory (also behind a symlink) is refused before a byte is read: it is
+    opened non-blocking (so opening a FIFO cannot hang) and what was opened is checked. `st_size` is not
+    trusted (0 for a FIFO, /dev/zero or a /proc file): the limit is enforced by the read itself.
+    """
+    name = str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:  # refuse before reading a huge file into memory
-            raise InvalidInputError(
-                "image", f"file {str(path)!r} has {size} bytes, more than the limit of {max_bytes}"
-            )
-        data = path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(descriptor, "rb") as file:
+            kind = os.fstat(file.fileno()).st_mode
+            if not stat.S_ISREG(kind):
+                raise InvalidInputError(
+                    "image", f"cannot read file {name!r}: it is {_kind(kind)}, not a regular file"
+                )
+            data = file.read(max_bytes + 1)
     except OSError as error:
-        raise InvalidInputError(
-            "image", f"cannot read file {str(path)!r}: {error.strerror or error}"
-        ) from None
+        raise InvalidInputError("image", f"cannot read file {name!r}: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise InvalidInputError("image", f"file {name!r} has more than the limit of {max_bytes} bytes")
+    return data
+
+
+def _from_file(path: Path, *, max_bytes: int) -> str:
+    data = read_image_file(path, max_bytes=max_bytes)
     return _encode(_checked(data, f"file {str(path)!r}", max_bytes=max_bytes))
 
 
@@ -131,9 +179,10 @@ def prepare_image(image: ImageInput, *, max_bytes: int = MAX_IMAGE_BYTES) -> str
 
 
 def _is_file(text: str) -> bool:
+    """Whether `text` names something on disk (a FIFO or a device too: reading it is then refused by name)."""
     try:
-        return Path(text).expanduser().is_file()
-    except (OSError, RuntimeError):  # a name too long for the file system, an unknown ~user
+        return Path(text).expanduser().exists()
+    except (OSError, RuntimeError, ValueError):  # a name too long, an unknown ~user, a NUL
         return False
 
 

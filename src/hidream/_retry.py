@@ -7,7 +7,7 @@ After a read/write timeout, a dropped connection or a 5xx the task may exist; re
 
 The loop itself is one explicit `while` in `_core` (sync and async alike, in the shape of openai-python's
 `_base_client`); every decision it takes is here, shared: `Retries.wait_after` says whether a failure is
-final (`should_retry`, the attempt count, the time budget) and how long to wait
+final (`should_retry`, the attempt count, the time budget, the call's deadline) and how long to wait
 first (`calculate_retry_timeout`).
 """
 
@@ -118,19 +118,20 @@ async def _async_sleep(seconds: float) -> None:
 class Retries:
     """The retry decisions of one call, made after each failed attempt; created at the first failure."""
 
-    __slots__ = ("_policy", "_started", "_what", "failed")
+    __slots__ = ("_deadline_at", "_policy", "_started", "_what", "failed")
 
-    def __init__(self, policy: RetryPolicy, what: str, *, started: float) -> None:
+    def __init__(self, policy: RetryPolicy, what: str, *, started: float, deadline_at: float | None) -> None:
         self._policy = policy
         self._what = what
         self._started = started
+        self._deadline_at = deadline_at
         self.failed = 0
 
     def wait_after(self, error: HiDreamError) -> float | None:
         """Seconds to wait before trying again after `error`, or None: `error` ends the call.
 
         It ends the call when the policy does not retry it, after `max_attempts` requests, or when the
-        wait would reach `max_total_seconds` since the first attempt.
+        wait would reach `max_total_seconds` since the first attempt or the call's deadline.
         """
         self.failed += 1
         policy = self._policy
@@ -138,7 +139,11 @@ class Retries:
             return None
         wait = calculate_retry_timeout(policy, self.failed, error)
         now = time.monotonic()
-        if self.failed >= policy.max_attempts or now - self._started + wait >= policy.max_total_seconds:
+        if (
+            self.failed >= policy.max_attempts
+            or now - self._started + wait >= policy.max_total_seconds
+            or (self._deadline_at is not None and now + wait >= self._deadline_at)
+        ):
             return None
         logger.warning(
             "%s: attempt %d/%d failed with %s (request_id=%s); retrying in %.2fs",

@@ -22,7 +22,7 @@ from hidream_api_client.models import UpscaleTask as GeneratedTask
 from hidream_api_client.types import UNSET
 
 from hidream import _validation as check
-from hidream._core import NOT_GIVEN, Endpoint, NotGiven, TimeoutArg
+from hidream._core import NOT_GIVEN, DeadlineArg, Endpoint, NotGiven, TimeoutArg, redacting
 from hidream._images import ImageInput, prepare_image
 from hidream._tasks import AsyncTaskMethods, TaskMethods
 from hidream.errors import MalformedResponseError
@@ -66,7 +66,7 @@ def submit_params(
         image=prepare_image(image),
         upsale_ratio=check.choice("upsale_ratio", upsale_ratio, UpsaleRatio),
         version=check.choice("version", version, ModelVersion),
-        notify_url=UNSET if notify_url is None else check.http_url("notify_url", notify_url),
+        notify_url=UNSET if notify_url is None else check.check_url(notify_url, field="notify_url"),
         request_id=UNSET if request_id is None else check.text("request_id", request_id),
     )
     return {
@@ -126,24 +126,28 @@ class Upscale(TaskMethods):
         user_id: str | None = None,
         timeout: TimeoutArg | NotGiven = NOT_GIVEN,
         retry: RetryPolicy | None = None,
+        deadline: DeadlineArg | NotGiven = NOT_GIVEN,
     ) -> UpscaleTask:
         """Create an upscale task (a billed task once accepted) and return it.
 
         `image`: an http(s) URL, a local path, raw bytes or base64 text (PNG, JPEG or WebP, at most
         10 MiB). `upsale_ratio`: 2 or 4 (the provider's spelling). `language`: "en" or "zh" for the
-        service's messages. `timeout`/`retry` override the client's for this call.
+        service's messages. `timeout`/`retry`/`deadline` override the client's for this call.
         Raises `InvalidInputError` before sending, or a `HiDreamError` subclass after.
         """
-        params = submit_params(
-            image=image,
-            upsale_ratio=upsale_ratio,
-            notify_url=notify_url,
-            version=version,
-            request_id=request_id,
-            language=language if language is not None else self._language,
-            user_id=user_id,
+        params = redacting(
+            self._core.token,
+            lambda: submit_params(
+                image=image,
+                upsale_ratio=upsale_ratio,
+                notify_url=notify_url,
+                version=version,
+                request_id=request_id,
+                language=language if language is not None else self._language,
+                user_id=user_id,
+            ),
         )
-        return to_task(self._core.call(SUBMIT, params, timeout=timeout, retry=retry))
+        return to_task(self._core.call(SUBMIT, params, timeout=timeout, retry=retry, deadline=deadline))
 
 
 class AsyncUpscale(AsyncTaskMethods):
@@ -165,15 +169,19 @@ class AsyncUpscale(AsyncTaskMethods):
         user_id: str | None = None,
         timeout: TimeoutArg | NotGiven = NOT_GIVEN,
         retry: RetryPolicy | None = None,
+        deadline: DeadlineArg | NotGiven = NOT_GIVEN,
     ) -> UpscaleTask:
         """Create an upscale task; see `Upscale.submit`."""
-        params = submit_params(
-            image=image,
-            upsale_ratio=upsale_ratio,
-            notify_url=notify_url,
-            version=version,
-            request_id=request_id,
-            language=language if language is not None else self._language,
-            user_id=user_id,
+        params = redacting(
+            self._core.token,
+            lambda: submit_params(
+                image=image,
+                upsale_ratio=upsale_ratio,
+                notify_url=notify_url,
+                version=version,
+                request_id=request_id,
+                language=language if language is not None else self._language,
+                user_id=user_id,
+            ),
         )
-        return to_task(await self._core.call(SUBMIT, params, timeout=timeout, retry=retry))
+        return to_task(await self._core.call(SUBMIT, params, timeout=timeout, retry=retry, deadline=deadline))

@@ -18,7 +18,7 @@ from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio
 
 from hidream import _cli_tasks as tasks
 from hidream._client import BASE_URL_ENV, TOKEN_ENV, HiDream
-from hidream._core import DEFAULT_TIMEOUT
+from hidream._core import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from hidream._images import MAX_IMAGE_BYTES
 from hidream._retry import RetryPolicy
 from hidream._upscale import DEFAULT_RATIO, DEFAULT_VERSION
@@ -128,6 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds (default %(default)s)",
     )
     submit.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE,
+        metavar="S",
+        help="seconds for the whole call, retries included (default %(default)s)",
+    )
+    submit.add_argument(
         "--max-attempts",
         type=int,
         default=RetryPolicy().max_attempts,
@@ -166,7 +173,7 @@ def _error_json(error: HiDreamError) -> dict[str, Any]:
 
 
 def _seconds(option: str, value: float) -> float:
-    if not value > 0:
+    if not 0 < value < float("inf"):
         raise InvalidInputError(option, f"must be a number of seconds > 0, got {value}")
     return value
 
@@ -213,7 +220,12 @@ def main(
         )
         with (
             _logging_to(err, args.verbose),
-            HiDream(base_url=args.base_url, timeout=timeout, retry=retry) as client,
+            HiDream(
+                base_url=args.base_url,
+                timeout=timeout,
+                deadline=_seconds("--deadline", args.deadline),
+                retry=retry,
+            ) as client,
         ):
             task = client.upscale.submit(
                 args.image,

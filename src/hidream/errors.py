@@ -56,6 +56,7 @@ class InvalidInputError(HiDreamError, ValueError):
 
     def __init__(self, field: str, problem: str, *, allowed: Sequence[object] | None = None) -> None:
         self.field = field
+        self.problem = problem
         self.allowed = tuple(allowed) if allowed is not None else None
         text = f"{field}: {problem}"
         if self.allowed is not None:
@@ -112,7 +113,8 @@ class APIConnectionError(HiDreamError):
 
 
 class APITimeoutError(APIConnectionError):
-    """A timeout; `phase` is connect, read, write or pool (waiting for a free connection)."""
+    """A timeout; `phase` is connect, read, write, pool (waiting for a free connection), or deadline
+    (the whole call's `deadline` passed, whatever the phase)."""
 
     def __init__(self, message: str, *, phase: str, request_sent: bool) -> None:
         super().__init__(message, request_sent=request_sent)

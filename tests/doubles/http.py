@@ -1,10 +1,14 @@
-"""Helpers for the client tests: canned responses, a scripted transport that counts requests, tiny images."""
+"""Helpers for the client tests: canned responses, a scripted transport that counts requests, tiny images,
+and a misbehaving HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import base64
 import json
+import socket
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -94,3 +98,139 @@ def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     monkeypatch.setattr(hidream._retry, "_sleep", sleeps.sleep)
     monkeypatch.setattr(hidream._retry, "_async_sleep", sleeps.async_sleep)
     return sleeps
+
+
+# --- a misbehaving server on 127.0.0.1, for the hostile-server tests ----------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the hostile server read it: the request line and headers (lower-cased names)."""
+
+    line: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Behaviour = Callable[["HostileServer", socket.socket, Received], None]
+
+
+class HostileServer:
+    """Answers every request on 127.0.0.1 the way `behaviour` says (a raw socket: anything goes).
+
+    It records what it received and how many bytes it managed to send, notices when the client hangs
+    up, and always stops: `with HostileServer(...) as server:` closes every socket and joins its threads.
+    """
+
+    def __init__(self, behaviour: Behaviour, *, read_body: bool = True) -> None:
+        self._behaviour = behaviour
+        self._read_body = read_body  # False: answer (or stall) before reading the upload
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.stopping = threading.Event()
+        self.received: list[Received] = []
+        self.sent = 0
+        self.hung_up = threading.Event()  # the client closed its side while we were still sending
+        self._threads: list[threading.Thread] = []
+        self._connections: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> HostileServer:
+        thread = threading.Thread(target=self._accept, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self._threads[0].join(timeout=10)  # the acceptor first: then no connection thread is added
+        for thread in self._threads[1:]:
+            thread.join(timeout=10)
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # pragma: no cover - closed while accepting
+                return
+            with self._lock:
+                self._connections.append(connection)
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, connection: socket.socket) -> None:
+        try:
+            connection.settimeout(0.1)  # so an idle keep-alive connection notices `stopping` at once
+            while not self.stopping.is_set():  # keep-alive: one request after the other
+                request = self._read_request(connection)
+                if request is None:
+                    return
+                self.received.append(request)
+                self._behaviour(self, connection, request)
+        except OSError:
+            self.hung_up.set()
+
+    def _read_request(self, connection: socket.socket) -> Received | None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self._recv(connection)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        line, *fields = head.decode("latin-1").split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip() for name, _, value in (f.partition(":") for f in fields)
+        }
+        length = int(headers.get("content-length", "0"))
+        while self._read_body and len(body) < length:
+            chunk = self._recv(connection)
+            if not chunk:
+                return None
+            body += chunk
+        return Received(line, headers, body)
+
+    def _recv(self, connection: socket.socket) -> bytes:
+        """The next bytes from the client; b"" once it closed or the server stops."""
+        while not self.stopping.is_set():
+            try:
+                return connection.recv(65536)
+            except TimeoutError:
+                continue
+        return b""
+
+    def send(self, connection: socket.socket, data: bytes) -> None:
+        """Send `data`; a client that hung up shows as `hung_up` (and ends this connection)."""
+        view = memoryview(data)
+        while view and not self.stopping.is_set():
+            try:
+                sent = connection.send(view)
+            except TimeoutError:  # the client is not reading: wait, unless the server stops
+                continue
+            self.sent += sent
+            view = view[sent:]
+
+    def drip(self, connection: socket.socket, data: bytes, every: float = 0.05) -> None:
+        """Send `data` a byte at a time, `every` seconds apart, until done, stopped or hung up on."""
+        for byte in data:
+            if self.stopping.wait(every):
+                return
+            self.send(connection, bytes([byte]))
+
+
+def answer(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
+    """A whole HTTP/1.1 response with Content-Length."""
+    lines = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
