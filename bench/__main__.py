@@ -53,6 +53,7 @@ def run_client(plan: Plan) -> list[Result]:
         return [
             client_calls.generated_sync_local(base_url, sizes),
             sdk_calls.sdk_sync_local(base_url, sizes),
+            sdk_calls.sdk_guards(base_url, sizes),
             client_calls.generated_sync_mock_transport(sizes),
             sdk_calls.sdk_sync_mock_transport(sizes),
             client_calls.generated_async_concurrent(base_url, sizes),

@@ -29,10 +29,14 @@ from bench.client_calls import (
 from bench.measure import Goal, Result, Target
 from bench.payloads import TOKEN, request_example
 from hidream import AsyncHiDream, HiDream
+from hidream._core import shared_ssl_context
+from hidream._upscale import DEFAULT_VERSION, SUBMIT, submit_params, to_task
 from hidream_contract.spec import production_base_url
 
 # A new client must not pay the ~20 ms of a fresh SSL context: a tenth of it is the ceiling.
 CONSTRUCTION_TARGET = Target(Goal.VALUE_AT_MOST, 2.0)
+# Issue 15's guards must cost nothing measurable per call: within the noise of a local round trip.
+GUARDS_TARGET = Target(Goal.RATIO_AT_MOST, 1.05)
 SDK_SYNC = "hidream.HiDream upscale.submit"
 SDK_ASYNC = "hidream.AsyncHiDream upscale.submit"
 
@@ -61,6 +65,41 @@ def sdk_sync_local(base_url: str, sizes: ClientSizes) -> Result:
             rounds=sizes.rounds,
             target=SYNC_TARGET,
             key="sdk_sync_local",
+        )
+
+
+def sdk_guards(base_url: str, sizes: ClientSizes) -> Result:
+    """The submit as users get it against the same submit with issue 15's per-call guards taken out:
+    its arguments checked and mapped once beforehand (`submit_params`), no deadline (`deadline=None`),
+    and a pool built the same way minus the deadline-aware sockets. The bounded body read and the
+    envelope checks stay on both sides: they are the client itself, measured against raw httpx above."""
+    params = submit_params(
+        image=request_example()["image"],
+        upsale_ratio=2,
+        notify_url=None,
+        version=DEFAULT_VERSION,
+        request_id=None,
+        language=None,
+        user_id=None,
+    )
+    ssl_context = shared_ssl_context()
+    with (
+        HiDream(token=TOKEN, base_url=base_url) as guarded,
+        httpx.Client(transport=httpx.HTTPTransport(verify=ssl_context), verify=ssl_context) as plain,
+        HiDream(token=TOKEN, base_url=base_url, deadline=None, http_client=plain) as unguarded,
+    ):
+        return compare_per_call(
+            name="our client: the hostile-input and deadline guards, per call (local server)",
+            subject=("upscale.submit, every guard on (defaults)", sdk_sync_call(guarded)),
+            baseline=(
+                "the same request prebuilt, deadline=None, plain sockets",
+                lambda: to_task(unguarded.call(SUBMIT, **params)),
+            ),
+            calls=sizes.sync_calls,
+            rounds=sizes.rounds,
+            target=GUARDS_TARGET,
+            note="argument checks, the deadline (clamped timeouts, deadline-aware sockets) vs none of them",
+            key="sdk_guards",
         )
 
 

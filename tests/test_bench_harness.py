@@ -36,6 +36,7 @@ SUBMIT_PATH = submit().path
 CLIENT_KEYS = [
     "sync_local",
     "sdk_sync_local",
+    "sdk_guards",
     "sync_mock",
     "sdk_sync_mock",
     "async",
