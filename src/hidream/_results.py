@@ -164,4 +164,12 @@ def _problem(subs: object) -> str:
 
 def _sub_task(sub: GeneratedSubTask) -> SubTask:
     image = sub.image if isinstance(sub.image, str) and sub.image else None
-    return SubTask(sub_task_id=sub.sub_task_id, status=sub.task_status, image=image)
+    return SubTask(sub_task_id=sub.sub_task_id, status=_status(sub.task_status), image=image)
+
+
+def _status(value: int) -> TaskStatus | int:
+    """The named status for a value the spec names; any other integer stays as it came (not final)."""
+    try:
+        return TaskStatus(value)
+    except ValueError:
+        return value
