@@ -33,7 +33,7 @@ unit: install ## Unit and integration tests, without the long mock contract run
 contract: install ## Fuzz the spec's Prism mock with schemathesis; summary and JUnit in reports/
 	@scripts/contract
 
-test: install ## Everything: lint, check-generated, unit tests, the mock contract run
+test: install ## Everything: lint, check-generated, unit tests, the installable client (dist), the mock contract run
 	@scripts/test
 
 mock: install ## Serve the spec with Prism until Ctrl-C (prints its URL)

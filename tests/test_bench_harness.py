@@ -166,6 +166,9 @@ def test_the_bare_st_run_uses_the_contract_runs_settings(tmp_path: Path) -> None
     assert make_cmd[0].endswith("scripts/contract")
     assert make_env["CONTRACT_MAX_EXAMPLES"] == "7"
     assert make_env["CONTRACT_REPORT_DIR"] == str(tmp_path)
+    # Both leave the stateful chain out: it has no like-for-like baseline.
+    assert "stateful" not in cmd[cmd.index("--phases") + 1].split(",")
+    assert make_cmd[make_cmd.index("--deselect") + 1] == workflow.STATEFUL_TEST
 
 
 def test_the_hooks_register_the_mock_checks_and_the_replaced_names_exist() -> None:
