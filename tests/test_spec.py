@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from hidream_contract.project import ROOT
-from hidream_contract.spec import load, submit
+from hidream_contract.spec import load, resolve_in, submit
 
 SUBMIT_PATH = submit().path
 
@@ -24,15 +24,6 @@ SAMPLE_IMAGE = "https://storage.hidreamai.com/image/p_ec2e8446-3a94-11ef-8f5b-6a
 def spec() -> dict[str, Any]:
     loaded: dict[str, Any] = load()
     return loaded
-
-
-def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def schema_validator(spec: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
@@ -71,7 +62,7 @@ def test_bearer_auth_is_required(spec: dict[str, Any]) -> None:
 
 
 def test_headers(spec: dict[str, Any]) -> None:
-    params = {p["name"]: p for p in (resolve(spec, p) for p in operation(spec)["parameters"])}
+    params = {p["name"]: p for p in (resolve_in(spec, p) for p in operation(spec)["parameters"])}
     lang = params["X-accept-language"]
     assert lang["in"] == "header"
     assert not lang["required"]
@@ -135,10 +126,10 @@ def test_success_example_is_the_seed_response_verbatim(spec: dict[str, Any]) -> 
 def test_every_response_example_matches_its_schema(spec: dict[str, Any]) -> None:
     checked = 0
     for status, response in operation(spec)["responses"].items():
-        media = resolve(spec, response)["content"]["application/json"]
+        media = resolve_in(spec, response)["content"]["application/json"]
         root = {**spec, **media["schema"]}
         for example in media["examples"].values():
-            jsonschema.Draft202012Validator(root).validate(resolve(spec, example)["value"])
+            jsonschema.Draft202012Validator(root).validate(resolve_in(spec, example)["value"])
             checked += 1
         assert media["examples"], status
     assert checked >= 5
@@ -205,5 +196,5 @@ def test_errors_are_documented_responses(spec: dict[str, Any]) -> None:
     responses = operation(spec)["responses"]
     assert {"200", "400", "401", "403"} <= set(responses)
     for status in ("400", "401", "403"):
-        schema = resolve(spec, responses[status])["content"]["application/json"]["schema"]
+        schema = resolve_in(spec, responses[status])["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorEnvelope"}

@@ -11,7 +11,7 @@ import pytest
 
 from hidream_contract import docs_page
 from hidream_contract.project import BUILD, ROOT, SCRIPTS
-from hidream_contract.spec import SPEC_PATH, load, submit
+from hidream_contract.spec import SPEC_PATH, load, resolve_in, submit
 
 CLIENT_DIR = BUILD / "ts-fetch-client"
 
@@ -34,7 +34,7 @@ def generated() -> Path:
 def response_example(name: str) -> dict[str, Any]:
     spec = load()
     response = docs_page.operation(spec)["responses"]["200"]["content"]["application/json"]
-    value: dict[str, Any] = docs_page.resolve(spec, response["examples"][name])["value"]
+    value: dict[str, Any] = resolve_in(spec, response["examples"][name])["value"]
     return value
 
 

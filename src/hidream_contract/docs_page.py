@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from hidream_contract.spec import load, submit
+from hidream_contract.spec import load, resolve_in, submit
 
 SUBMIT_PATH = submit().path
 
@@ -88,27 +88,18 @@ def operation(spec: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
-def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def parameter_names(spec: dict[str, Any]) -> list[str]:
-    return [resolve(spec, p)["name"] for p in operation(spec)["parameters"]]
+    return [resolve_in(spec, p)["name"] for p in operation(spec)["parameters"]]
 
 
 def body_field_names(spec: dict[str, Any]) -> list[str]:
     content = operation(spec)["requestBody"]["content"]["application/json"]
-    return list(resolve(spec, content["schema"])["properties"])
+    return list(resolve_in(spec, content["schema"])["properties"])
 
 
 def request_examples(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     examples = operation(spec)["requestBody"]["content"]["application/json"]["examples"]
-    return {name: resolve(spec, ex)["value"] for name, ex in examples.items()}
+    return {name: resolve_in(spec, ex)["value"] for name, ex in examples.items()}
 
 
 def operation_route(spec: dict[str, Any]) -> str:

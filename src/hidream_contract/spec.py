@@ -118,9 +118,14 @@ def _operation_object(operation_id: str, path: Path) -> dict[str, Any]:
 
 
 def resolve(node: Any, path: Path = SPEC_PATH) -> Any:
-    """Follow a local `$ref` (repeatedly) to the object it names."""
+    """Follow a local `$ref` (repeatedly) to the object it names in the spec at `path`."""
+    return resolve_in(_parsed(path), node)
+
+
+def resolve_in(document: Mapping[str, Any], node: Any) -> Any:
+    """Follow a local `$ref` (repeatedly) to the object it names in `document` (the spec or a variant)."""
     while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = _parsed(path)
+        target: Any = document
         for part in str(node["$ref"]).removeprefix("#/").split("/"):
             target = target[part]
         node = target
