@@ -1,7 +1,7 @@
 # One target per job; each calls a script in scripts/, where the work is. `make` lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install lock dist release generate check-generated lint unit contract test mock contract-live compat interop docs docs-browser bench clean
+.PHONY: help install lock dist release generate check-generated lint unit contract test mock proxy contract-live compat interop docs docs-browser bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,8 +36,11 @@ contract: install ## Fuzz the spec's Prism mock with schemathesis; summary and J
 test: install ## Everything: lint, check-generated, unit tests, the installable client (dist), the mock contract run
 	@scripts/test
 
-mock: install ## Serve the spec with Prism until Ctrl-C (prints its URL)
-	@scripts/mock -- bash -c 'echo "Prism serves the spec at $$MOCK_BASE_URL (Ctrl-C stops it)"; while :; do sleep 3600; done'
+mock: install ## Serve the spec with Prism at the documented URL until Ctrl-C (PORT=N optional; prints the URL)
+	@scripts/mock $(if $(PORT),--port $(PORT)) -- bash -c 'echo "Prism serves the spec at $$MOCK_BASE_URL (Ctrl-C stops it)"; while :; do sleep 3600; done'
+
+proxy: install ## UPSTREAM=URL [PORT=N]: Prism's validating proxy in front of UPSTREAM until Ctrl-C; violations are answered as errors
+	@scripts/proxy $(if $(PORT),--port $(PORT)) "$(UPSTREAM)" -- bash -c 'echo "Prism validates the traffic at $$PROXY_BASE_URL (Ctrl-C stops it; log in build/mock/)"; while :; do sleep 3600; done'
 
 contract-live: install ## Check the live API (or HIDREAM_API_BASE_URL) against the spec; see README
 	@scripts/contract-live

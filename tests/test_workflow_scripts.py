@@ -40,8 +40,9 @@ def answers(url: str) -> bool:
 
 @pytest.fixture
 def private_spec(tmp_path: Path) -> Path:
-    """A copy of the spec at a unique path, so its Prism is found in `ps` by that path."""
-    path = tmp_path / "spec-under-test.yaml"
+    """A copy of the spec under a unique name: its Prism serves the derived `<name>.served.yaml`
+    (scripts/mock), and is found in `ps` by that name."""
+    path = tmp_path / f"spec-under-test-{tmp_path.name}.yaml"
     shutil.copy(SPEC_PATH, path)
     return path
 
@@ -54,9 +55,9 @@ def test_mock_wrapper_serves_then_stops_prism(private_spec: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     url = run.stdout.strip()
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api-pub/gw/v3", url)  # the documented base path
     assert not answers(url), "Prism still answers after scripts/mock returned"
-    assert processes_mentioning(str(private_spec)) == []
+    assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
 @pytest.mark.prism
@@ -66,7 +67,7 @@ def test_mock_wrapper_passes_on_the_command_status_and_still_stops(private_spec:
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert run.returncode == 7
-    assert processes_mentioning(str(private_spec)) == []
+    assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
 @pytest.mark.prism
@@ -87,7 +88,7 @@ def test_mock_is_stopped_on_ctrl_c(private_spec: Path) -> None:
         if proc.stdout is not None:
             proc.stdout.close()
     assert not answers(url)
-    assert processes_mentioning(str(private_spec)) == []
+    assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
 @pytest.mark.prism
@@ -103,19 +104,27 @@ def test_running_mock_stops_prism_when_the_block_raises(private_spec: Path) -> N
     with pytest.raises(RuntimeError, match="boom"):
         serve_then_fail()
     assert not answers(seen[0])
-    assert processes_mentioning(str(private_spec)) == []
+    assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
 @pytest.mark.prism
 def test_mock_that_cannot_start_prints_prisms_log(tmp_path: Path) -> None:
-    broken = tmp_path / "not-a-spec.yaml"
-    broken.write_text("openapi: 3.1.0\npaths: [this is not an OpenAPI document\n", encoding="utf-8")
+    broken = tmp_path / "not-a-spec.yaml"  # YAML, with paths, that Prism cannot serve
+    broken.write_text("openapi: 7.0.0\npaths: {}\n", encoding="utf-8")  # no OpenAPI version Prism knows
     with pytest.raises(MockStartError) as failure, running_mock(broken):
         pass
     message = str(failure.value)
     assert "Prism did not start; its log" in message
     assert "build/mock/prism-" in message
-    assert processes_mentioning(str(broken)) == []
+    assert processes_mentioning(broken.stem + ".served.yaml") == []
+
+
+def test_mock_names_a_spec_that_is_not_yaml(tmp_path: Path) -> None:
+    broken = tmp_path / "not-yaml.yaml"
+    broken.write_text("openapi: 3.1.0\npaths: [this is not an OpenAPI document\n", encoding="utf-8")
+    with pytest.raises(MockStartError) as failure, running_mock(broken):
+        pass
+    assert f"{broken}: not a YAML document" in str(failure.value)
 
 
 def test_mock_rejects_a_missing_spec_with_usage_error(tmp_path: Path) -> None:
