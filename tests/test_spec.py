@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+from openapi_core import OpenAPI
+from openapi_core.templating.paths.exceptions import PathNotFound, ServerNotFound
+from openapi_core.testing import MockRequest, MockResponse
 
 from hidream_contract.project import ROOT
-from hidream_contract.spec import load, resolve_in, submit
+from hidream_contract.mock import base_path
+from hidream_contract.spec import load, operations, resolve_in, response_examples, submit
 
 SUBMIT_PATH = submit().path
 
@@ -50,9 +56,54 @@ def test_server_and_path_are_the_documented_url(spec: dict[str, Any]) -> None:
     lines = REFERENCE.read_text(encoding="utf-8").splitlines()
     documented = lines[lines.index("1. 接口地址") + 1].strip()
     assert spec["servers"][0]["url"] + SUBMIT_PATH == documented
-    # The same document serves staging and local stand-ins through a server variable.
-    assert "baseUrl" in spec["servers"][1]["variables"]
+    # Staging, stand-ins, the mock and the proxy: the same documented path on another host.
+    other = spec["servers"][1]
+    assert other["url"] == "{scheme}://{host}" + urlsplit(spec["servers"][0]["url"]).path
+    assert base_path(spec) == "/api-pub/gw/v3"
+    assert set(other["variables"]) == {"scheme", "host"}
     assert list(spec["paths"][SUBMIT_PATH]) == ["post"]
+
+
+# One request per operation, at a base URL: what openapi-core (an independent validator) is given.
+def _request(base_url: str, method: str, path: str) -> MockRequest:
+    parts = urlsplit(base_url)
+    headers = {"Authorization": "Bearer any-token", "Content-Type": "application/json"}
+    if method == "POST":
+        body = json.dumps({"image": SAMPLE_IMAGE, "upsale_ratio": 2}).encode()
+        return MockRequest(f"{parts.scheme}://{parts.netloc}", "post", parts.path + path, headers=headers, data=body)
+    return MockRequest(
+        f"{parts.scheme}://{parts.netloc}", method.lower(), parts.path + path, headers=headers, args={"task_id": "t-1"}
+    )
+
+
+@pytest.mark.parametrize("operation_path", [(op.method, op.path) for op in operations()], ids=str)
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://www.hidreamai.com/api-pub/gw/v3", "http://127.0.0.1:4010/api-pub/gw/v3", "https://staging.example:8443/api-pub/gw/v3"],
+)
+def test_openapi_core_matches_the_documented_url_on_any_host(
+    spec: dict[str, Any], base_url: str, operation_path: tuple[str, str]
+) -> None:
+    """The form the spec tells users to give (origin + /api-pub/gw/v3) is one an independent validator
+    can match to a server; a request at the host's root (the mock's old mistake) is not."""
+    api = OpenAPI.from_dict(spec)
+    method, path = operation_path
+    api.validate_request(_request(base_url, method, path))
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
+    with pytest.raises((ServerNotFound, PathNotFound)):
+        api.validate_request(_request(origin, method, path))
+
+
+def test_openapi_core_validates_the_examples_as_responses(spec: dict[str, Any]) -> None:
+    api = OpenAPI.from_dict(spec)
+    checked = 0
+    for op in operations():
+        request = _request("http://127.0.0.1:4010/api-pub/gw/v3", op.method, op.path)
+        for (status, _name), value in response_examples(op.operation_id).items():
+            response = MockResponse(json.dumps(value).encode(), status_code=status, content_type="application/json")
+            api.validate_response(request, response)
+            checked += 1
+    assert checked >= 10
 
 
 def test_bearer_auth_is_required(spec: dict[str, Any]) -> None:
@@ -102,6 +153,83 @@ def test_body_fields(spec: dict[str, Any]) -> None:
 )
 def test_body_schema_accepts_and_rejects(spec: dict[str, Any], document: dict[str, Any], valid: bool) -> None:
     assert schema_validator(spec, "UpscaleRequest").is_valid(document) is valid
+
+
+def _page_lines(first: int, last: int) -> str:
+    """Lines `first`..`last` (1-based, inclusive) of the provider's page, as the spec cites them."""
+    return "\n".join(REFERENCE.read_text(encoding="utf-8").splitlines()[first - 1 : last])
+
+
+def _cited_ranges(description: str) -> list[tuple[int, int]]:
+    english = description.split(" / ")[0]  # the Chinese half cites the same lines
+    return [(int(a), int(b)) for a, b in re.findall(r"\b(\d+)-(\d+)\b", english)]
+
+
+def test_the_url_example_is_the_pages_body_less_its_trailing_comma(spec: dict[str, Any]) -> None:
+    """The example says where it comes from and what was changed; both hold against the page."""
+    example = operation(spec)["requestBody"]["content"]["application/json"]["examples"]["imageUrl"]
+    assert "trailing comma removed" in example["description"]
+    assert "verbatim" not in example["description"]
+    ranges = _cited_ranges(example["description"])
+    assert len(ranges) == 2  # the curl sample's body and the Python sample's `data`
+    for first, last in ranges:
+        text = _page_lines(first, last)
+        body = text[text.index("{") : text.rindex("}") + 1]
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(body)  # as printed: not JSON
+        assert json.loads(re.sub(r",\s*}", "}", body)) == example["value"]
+
+
+def test_the_accepted_example_is_the_pages_response_as_printed(spec: dict[str, Any]) -> None:
+    example = operation(spec)["responses"]["200"]["content"]["application/json"]["examples"]["accepted"]
+    [(first, last)] = _cited_ranges(example["description"])
+    assert json.loads(_page_lines(first, last)) == example["value"]
+
+
+def _provenances(node: Any, where: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        if "x-provenance" in node:
+            found.append((where, node["x-provenance"]))
+        for key, value in node.items():
+            found.extend(_provenances(value, f"{where}/{key}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_provenances(value, f"{where}/{index}"))
+    return found
+
+
+def test_every_provenance_cites_a_source_or_says_it_infers(spec: dict[str, Any]) -> None:
+    provenances = _provenances(spec)
+    assert len(provenances) >= 2  # the result read and the callback
+    for where, provenance in provenances:
+        kinds = provenance["documented_by"]
+        assert kinds, where
+        if any(kind.startswith("inference") for kind in kinds) or "inferred" in provenance:
+            assert provenance.get("inferred"), f"{where}: an inference must say what is inferred"
+        if "provider-page" in kinds:
+            page = str(provenance["provider_page"])
+            line_no = int(re.search(r"zh\.txt line (\d+)", page).group(1))  # type: ignore[union-attr]
+            quoted = re.search(r"\((\w+): (.+?)\)", page, re.S)
+            assert quoted, f"{where}: quote the page's line"
+            line = _page_lines(line_no, line_no)
+            assert line.startswith(quoted.group(1) + " "), (where, line)
+            assert re.sub(r"\s+", "", quoted.group(2)) in re.sub(r"\s+", "", line), (where, line)
+        else:
+            assert provenance["provider_page"] is False, where
+        code = provenance.get("provider_client_code")
+        if isinstance(code, dict):  # file:line citations at a fixed commit
+            assert re.fullmatch(r"[0-9a-f]{7,40}", code["commit"]), where
+            for citation in code["read_by_that_code"] + code.get("only_for_other_operations", []):
+                assert re.match(r"scripts/[\w/]+\.py:\d+", citation), (where, citation)
+
+
+def test_the_notify_url_callback_claims_nothing_from_the_providers_code(spec: dict[str, Any]) -> None:
+    callback = operation(spec)["callbacks"]["taskFinished"]["{$request.body#/notify_url}"]["post"]
+    provenance = callback["x-provenance"]
+    assert provenance["documented_by"] == ["provider-page"]
+    assert str(provenance["provider_client_code"]).startswith("none")
+    assert "task_client.py" not in json.dumps(callback)
 
 
 def test_request_examples_are_the_seed_and_a_real_png(spec: dict[str, Any]) -> None:

@@ -19,10 +19,10 @@ T = TypeVar("T", bound="GetUpscaleTaskResultOutcome")
 class GetUpscaleTaskResultOutcome:
     """What an HTTP 200 of a result read carries: the envelope. `code` 0: `request_id` and `result` (the
     task's sub-tasks) are then present. Any other `code`: the read was rejected (an unknown `task_id`, for
-    one); `result` is then absent, null or an object without promised content. From the provider's
-    client code, not from its published page.
+    one); `result` is then absent, null or an object without promised content. Inferred from the
+    provider's client code, not from its published page (see the operation's `x-provenance`).
     / 结果查询 HTTP 200 的响应包络。`code` 为 0:此时 `request_id` 与 `result`(各子任务)必有。其他 `code`:
-    查询被拒绝(例如未知的 `task_id`),此时 `result` 缺失、为 null 或为无承诺内容的对象。来自服务商的客户端代码,而非其公开文档。
+    查询被拒绝(例如未知的 `task_id`),此时 `result` 缺失、为 null 或为无承诺内容的对象。由服务商的客户端代码推得,而非其公开文档。
 
         Attributes:
             code (int): 0 when the read succeeded, any other value when rejected. / 返回状态码,0 表示成功,其他值表示拒绝。

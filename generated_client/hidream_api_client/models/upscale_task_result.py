@@ -17,14 +17,15 @@ T = TypeVar("T", bound="UpscaleTaskResult")
 
 @_attrs_define
 class UpscaleTaskResult:
-    """The task's sub-tasks (present when `code` is 0); other fields may come and are left open. From the
-    provider's client code, not from its published page. / 任务的各子任务(`code` 为 0 时必有);
-    其他字段可能出现,不作限定。来自服务商的客户端代码,而非其公开文档。
+    """The task's sub-tasks (present when `code` is 0); other fields may come and are left open. Inferred
+    from the provider's client code, not from its published page. / 任务的各子任务(`code` 为 0 时必有);
+    其他字段可能出现,不作限定。由服务商的客户端代码推得,而非其公开文档。
 
         Attributes:
             sub_task_results (list[SubTaskResult] | Unset): One entry per sub-task (one output image each); it may be empty
-                right after the submit. / 每个
-                子任务一项(各生成一张图片);提交后不久可能为空。
+                right after the submit, and the
+                task is then not final (the provider's code polls on, `task_client.py:100-107`). / 每个
+                子任务一项(各生成一张图片);提交后不久可能为空,此时任务未结束(服务商代码继续轮询)。
     """
 
     sub_task_results: list[SubTaskResult] | Unset = UNSET

@@ -78,15 +78,18 @@ def sync_detailed(
     """Read an upscale task's result / 查询图片增强任务结果
 
      Reads the state of a task created by the submit, and its output image once a sub-task has
-    succeeded. A read creates nothing and costs nothing. **From the provider's client code, not from
-    its published page**: the provider's open-source client (`x-provenance`) reads the results of the
-    gateway's async operations this way — the submit's URL plus `/results`, the task id as the query
-    parameter `task_id`, the same bearer token and envelope. Exactly that much is written here; every
-    other field is left open, and the live check is what confirms it.
+    succeeded. A read creates nothing and costs nothing. **Our inference, not the provider's page**:
+    the provider's open-source client (`x-provenance`) reads the results of its
+    `/api-pub/gw/v4/{image,video}/<module>/async` operations on another host this way — the submit's
+    URL plus `/results`, the task id as the query parameter `task_id`, the same bearer token and
+    envelope. That this v3 operation answers the same read is carried over from them, not read
+    anywhere. Exactly that much is written here; every other field is left open, and the live check
+    is what confirms it.
 
     查询提交接口创建的任务状态;子任务成功后返回输出图片。查询不创建任务,也不计费。
-    **来自服务商的客户端代码,而非其公开文档**:服务商开源客户端(见 `x-provenance`)以此方式查询网关异步接口的结果——
-    提交地址加 `/results`,以查询参数 `task_id` 传任务 ID,使用同一 Bearer Token 与同一响应包络。
+    **是我们的推断,而非服务商文档**:服务商开源客户端(见 `x-provenance`)以此方式查询其另一域名上
+    `/api-pub/gw/v4/{image,video}/<module>/async` 接口的结果——提交地址加 `/results`,以查询参数 `task_id`
+    传任务 ID,使用同一 Bearer Token 与同一响应包络。本 v3 接口同样支持该查询是由此推得,并无出处。
     本文档只写这些;其余字段一律开放,由线上检查确认。
 
     Args:
@@ -119,15 +122,18 @@ def sync(
     """Read an upscale task's result / 查询图片增强任务结果
 
      Reads the state of a task created by the submit, and its output image once a sub-task has
-    succeeded. A read creates nothing and costs nothing. **From the provider's client code, not from
-    its published page**: the provider's open-source client (`x-provenance`) reads the results of the
-    gateway's async operations this way — the submit's URL plus `/results`, the task id as the query
-    parameter `task_id`, the same bearer token and envelope. Exactly that much is written here; every
-    other field is left open, and the live check is what confirms it.
+    succeeded. A read creates nothing and costs nothing. **Our inference, not the provider's page**:
+    the provider's open-source client (`x-provenance`) reads the results of its
+    `/api-pub/gw/v4/{image,video}/<module>/async` operations on another host this way — the submit's
+    URL plus `/results`, the task id as the query parameter `task_id`, the same bearer token and
+    envelope. That this v3 operation answers the same read is carried over from them, not read
+    anywhere. Exactly that much is written here; every other field is left open, and the live check
+    is what confirms it.
 
     查询提交接口创建的任务状态;子任务成功后返回输出图片。查询不创建任务,也不计费。
-    **来自服务商的客户端代码,而非其公开文档**:服务商开源客户端(见 `x-provenance`)以此方式查询网关异步接口的结果——
-    提交地址加 `/results`,以查询参数 `task_id` 传任务 ID,使用同一 Bearer Token 与同一响应包络。
+    **是我们的推断,而非服务商文档**:服务商开源客户端(见 `x-provenance`)以此方式查询其另一域名上
+    `/api-pub/gw/v4/{image,video}/<module>/async` 接口的结果——提交地址加 `/results`,以查询参数 `task_id`
+    传任务 ID,使用同一 Bearer Token 与同一响应包络。本 v3 接口同样支持该查询是由此推得,并无出处。
     本文档只写这些;其余字段一律开放,由线上检查确认。
 
     Args:
@@ -155,15 +161,18 @@ async def asyncio_detailed(
     """Read an upscale task's result / 查询图片增强任务结果
 
      Reads the state of a task created by the submit, and its output image once a sub-task has
-    succeeded. A read creates nothing and costs nothing. **From the provider's client code, not from
-    its published page**: the provider's open-source client (`x-provenance`) reads the results of the
-    gateway's async operations this way — the submit's URL plus `/results`, the task id as the query
-    parameter `task_id`, the same bearer token and envelope. Exactly that much is written here; every
-    other field is left open, and the live check is what confirms it.
+    succeeded. A read creates nothing and costs nothing. **Our inference, not the provider's page**:
+    the provider's open-source client (`x-provenance`) reads the results of its
+    `/api-pub/gw/v4/{image,video}/<module>/async` operations on another host this way — the submit's
+    URL plus `/results`, the task id as the query parameter `task_id`, the same bearer token and
+    envelope. That this v3 operation answers the same read is carried over from them, not read
+    anywhere. Exactly that much is written here; every other field is left open, and the live check
+    is what confirms it.
 
     查询提交接口创建的任务状态;子任务成功后返回输出图片。查询不创建任务,也不计费。
-    **来自服务商的客户端代码,而非其公开文档**:服务商开源客户端(见 `x-provenance`)以此方式查询网关异步接口的结果——
-    提交地址加 `/results`,以查询参数 `task_id` 传任务 ID,使用同一 Bearer Token 与同一响应包络。
+    **是我们的推断,而非服务商文档**:服务商开源客户端(见 `x-provenance`)以此方式查询其另一域名上
+    `/api-pub/gw/v4/{image,video}/<module>/async` 接口的结果——提交地址加 `/results`,以查询参数 `task_id`
+    传任务 ID,使用同一 Bearer Token 与同一响应包络。本 v3 接口同样支持该查询是由此推得,并无出处。
     本文档只写这些;其余字段一律开放,由线上检查确认。
 
     Args:
@@ -194,15 +203,18 @@ async def asyncio(
     """Read an upscale task's result / 查询图片增强任务结果
 
      Reads the state of a task created by the submit, and its output image once a sub-task has
-    succeeded. A read creates nothing and costs nothing. **From the provider's client code, not from
-    its published page**: the provider's open-source client (`x-provenance`) reads the results of the
-    gateway's async operations this way — the submit's URL plus `/results`, the task id as the query
-    parameter `task_id`, the same bearer token and envelope. Exactly that much is written here; every
-    other field is left open, and the live check is what confirms it.
+    succeeded. A read creates nothing and costs nothing. **Our inference, not the provider's page**:
+    the provider's open-source client (`x-provenance`) reads the results of its
+    `/api-pub/gw/v4/{image,video}/<module>/async` operations on another host this way — the submit's
+    URL plus `/results`, the task id as the query parameter `task_id`, the same bearer token and
+    envelope. That this v3 operation answers the same read is carried over from them, not read
+    anywhere. Exactly that much is written here; every other field is left open, and the live check
+    is what confirms it.
 
     查询提交接口创建的任务状态;子任务成功后返回输出图片。查询不创建任务,也不计费。
-    **来自服务商的客户端代码,而非其公开文档**:服务商开源客户端(见 `x-provenance`)以此方式查询网关异步接口的结果——
-    提交地址加 `/results`,以查询参数 `task_id` 传任务 ID,使用同一 Bearer Token 与同一响应包络。
+    **是我们的推断,而非服务商文档**:服务商开源客户端(见 `x-provenance`)以此方式查询其另一域名上
+    `/api-pub/gw/v4/{image,video}/<module>/async` 接口的结果——提交地址加 `/results`,以查询参数 `task_id`
+    传任务 ID,使用同一 Bearer Token 与同一响应包络。本 v3 接口同样支持该查询是由此推得,并无出处。
     本文档只写这些;其余字段一律开放,由线上检查确认。
 
     Args:
