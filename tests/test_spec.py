@@ -14,8 +14,8 @@ from openapi_core import OpenAPI
 from openapi_core.templating.paths.exceptions import PathNotFound, ServerNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
-from hidream_contract.project import ROOT
 from hidream_contract.mock import base_path
+from hidream_contract.project import ROOT
 from hidream_contract.spec import load, operations, resolve_in, response_examples, submit
 
 SUBMIT_PATH = submit().path
@@ -70,16 +70,26 @@ def _request(base_url: str, method: str, path: str) -> MockRequest:
     headers = {"Authorization": "Bearer any-token", "Content-Type": "application/json"}
     if method == "POST":
         body = json.dumps({"image": SAMPLE_IMAGE, "upsale_ratio": 2}).encode()
-        return MockRequest(f"{parts.scheme}://{parts.netloc}", "post", parts.path + path, headers=headers, data=body)
+        return MockRequest(
+            f"{parts.scheme}://{parts.netloc}", "post", parts.path + path, headers=headers, data=body
+        )
     return MockRequest(
-        f"{parts.scheme}://{parts.netloc}", method.lower(), parts.path + path, headers=headers, args={"task_id": "t-1"}
+        f"{parts.scheme}://{parts.netloc}",
+        method.lower(),
+        parts.path + path,
+        headers=headers,
+        args={"task_id": "t-1"},
     )
 
 
 @pytest.mark.parametrize("operation_path", [(op.method, op.path) for op in operations()], ids=str)
 @pytest.mark.parametrize(
     "base_url",
-    ["https://www.hidreamai.com/api-pub/gw/v3", "http://127.0.0.1:4010/api-pub/gw/v3", "https://staging.example:8443/api-pub/gw/v3"],
+    [
+        "https://www.hidreamai.com/api-pub/gw/v3",
+        "http://127.0.0.1:4010/api-pub/gw/v3",
+        "https://staging.example:8443/api-pub/gw/v3",
+    ],
 )
 def test_openapi_core_matches_the_documented_url_on_any_host(
     spec: dict[str, Any], base_url: str, operation_path: tuple[str, str]
@@ -100,7 +110,9 @@ def test_openapi_core_validates_the_examples_as_responses(spec: dict[str, Any]) 
     for op in operations():
         request = _request("http://127.0.0.1:4010/api-pub/gw/v3", op.method, op.path)
         for (status, _name), value in response_examples(op.operation_id).items():
-            response = MockResponse(json.dumps(value).encode(), status_code=status, content_type="application/json")
+            response = MockResponse(
+                json.dumps(value).encode(), status_code=status, content_type="application/json"
+            )
             api.validate_response(request, response)
             checked += 1
     assert checked >= 10

@@ -45,7 +45,9 @@ def served_document(document: dict[str, Any]) -> dict[str, Any]:
     prefix = base_path(document)
     served = copy.deepcopy(document)
     served["paths"] = {prefix + path: item for path, item in document.get("paths", {}).items()}
-    served["servers"] = [{"url": "/", "description": f"The Prism mock; the operations are under {prefix or '/'}"}]
+    served["servers"] = [
+        {"url": "/", "description": f"The Prism mock; the operations are under {prefix or '/'}"}
+    ]
     return served
 
 
@@ -59,7 +61,9 @@ def served_spec(spec: Path, out_dir: Path) -> Path:
         raise ValueError(f"{spec}: not an OpenAPI document with paths")
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{spec.stem}.served.yaml"
-    out.write_text(yaml.safe_dump(served_document(document), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out.write_text(
+        yaml.safe_dump(served_document(document), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return out
 
 
@@ -69,6 +73,15 @@ def running_mock(spec: Path = SPEC_PATH) -> Iterator[str]:
     path (no trailing slash)."""
     argv = [str(SCRIPTS / "mock"), "--serve", str(spec)]
     with serving_child(argv, ready_key="MOCK_BASE_URL", cwd=ROOT, error=MockStartError) as url:
+        yield url
+
+
+@contextmanager
+def running_proxy(upstream: str, spec: Path = SPEC_PATH) -> Iterator[str]:
+    """Put Prism's validating proxy (scripts/proxy, `prism proxy --errors`) in front of `upstream`
+    (a base URL in the documented form, or its origin) and yield the proxy's base URL."""
+    argv = [str(SCRIPTS / "proxy"), "--serve", upstream, str(spec)]
+    with serving_child(argv, ready_key="PROXY_BASE_URL", cwd=ROOT, error=MockStartError) as url:
         yield url
 
 
