@@ -338,3 +338,44 @@ def test_errors_are_documented_responses(spec: dict[str, Any]) -> None:
     for status in ("400", "401", "403"):
         schema = resolve_in(spec, responses[status])["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorEnvelope"}
+
+
+def task_status_statement(spec: dict[str, Any]) -> str:
+    """The task-status rules in words, made from the spec's `TaskStatus` x-fields: docs/spec.md must say
+    exactly this, so its wording cannot drift from the spec."""
+    status = spec["components"]["schemas"]["TaskStatus"]
+    failed, succeeded = status["x-failed"], status["x-succeeded"]
+    non_final = ", ".join(str(v) for v in status["x-non-final"])
+    return "\n".join(
+        [
+            f"- Failed: any sub-task at {' or '.join(str(v) for v in failed['statuses'])}.",
+            f"- Succeeded: every sub-task at {succeeded['status']}, "
+            f"and the output (`{succeeded['needs_output']}`) present.",
+            f"- Not final: {non_final}; also every sub-task at {succeeded['status']} without the output yet, "
+            "a mix, or no sub-task yet.",
+            "- Ended in an unknown, non-success state: every sub-task at a value that is neither "
+            f"{succeeded['status']} nor a non-final one.",
+            f"- Final statuses (`x-final`): {', '.join(str(v) for v in status['x-final'])}.",
+        ]
+    )
+
+
+def test_the_docs_state_the_task_status_rules_of_the_spec(spec: dict[str, Any]) -> None:
+    docs = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    block = docs.split("<!-- task-status:begin -->\n")[1].split("\n<!-- task-status:end -->")[0]
+    assert block == task_status_statement(spec)
+
+
+def test_task_status_fields_agree_with_the_description(spec: dict[str, Any]) -> None:
+    """The x-fields and the prose of `TaskStatus` say one thing; success and failure are final only."""
+    status = spec["components"]["schemas"]["TaskStatus"]
+    non_final, final = set(status["x-non-final"]), set(status["x-final"])
+    assert not non_final & final
+    assert final == {status["x-succeeded"]["status"], *status["x-failed"]["statuses"]}
+    assert set(spec["components"]["schemas"]["KnownTaskStatus"]["enum"]) <= non_final | final
+    description = " ".join(status["description"].split())
+    assert f"Not final: 0, 2 and {min(non_final)} to {max(v for v in non_final if v < 0)}" in description
+    assert f"Final: {', '.join(str(v) for v in sorted(final)[:-1])} and {max(final)}" in description
+    assert (
+        status["x-succeeded"]["needs_output"] in spec["components"]["schemas"]["SubTaskResult"]["properties"]
+    )
