@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -240,3 +241,41 @@ def test_child_server_that_never_serves_raises_with_its_stderr(tmp_path: Path) -
     with pytest.raises(ChildStartError, match=r"(?s)did not start \(exit 3\).*no port for you"):  # noqa: SIM117
         with serving_child(argv, ready_key="PORT", cwd=tmp_path):
             pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.prism
+def test_mock_serves_on_the_port_asked_for_at_the_documented_base_path(private_spec: Path) -> None:
+    port = _free_port()
+    run = subprocess.run(
+        [str(SCRIPTS / "mock"), "--port", str(port), str(private_spec), "--", "bash", "-c",
+         'echo "$MOCK_BASE_URL"'],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"http://127.0.0.1:{port}/api-pub/gw/v3"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["mock", "--port", "http", "--", "true"], "--port needs a port number"),
+        (["mock", "--port", "70000", "--", "true"], "--port needs a port number"),
+        (["proxy", "--", "true"], "usage: scripts/proxy"),
+        (["mock", "--proxy", "not-a-url", "--", "true"], "--proxy needs an http(s) URL"),
+    ],
+)
+def test_mock_and_proxy_reject_bad_arguments_with_usage_errors(argv: list[str], says: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PROXY_UPSTREAM"}
+    run = subprocess.run(
+        [str(SCRIPTS / argv[0]), *argv[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+        check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert says in run.stderr
