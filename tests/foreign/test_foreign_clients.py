@@ -239,3 +239,50 @@ def test_the_validating_proxy_reports_a_drifted_answer() -> None:
         )
     assert answer.status_code >= 500, answer.text  # `prism proxy --errors`: a violation is an error
     assert "task_id" in answer.text, answer.text  # ... that names what is wrong
+
+
+# --- What each double answers outside the spec (docs/spec.md, "How each double answers") ---------------
+
+ENVELOPE, PRISM = "envelope", "prism"  # the spec's envelope, or Prism's own problem document
+OUTSIDE_THE_SPEC: dict[str, dict[str, tuple[int, str]]] = {
+    # request: {double: (HTTP status, what the body is)}
+    "schema-breaking body": {"mock": (400, ENVELOPE), "proxy": (422, PRISM), "standin": (200, ENVELOPE)},
+    "no token": {"mock": (401, ENVELOPE), "proxy": (401, PRISM), "standin": (401, ENVELOPE)},
+    "unknown path": {"mock": (404, PRISM), "proxy": (404, PRISM), "standin": (404, ENVELOPE)},
+    "undeclared method": {"mock": (405, PRISM), "proxy": (405, PRISM), "standin": (405, ENVELOPE)},
+    "read without task_id": {"mock": (400, ENVELOPE), "proxy": (422, PRISM), "standin": (200, ENVELOPE)},
+}
+
+
+def _send(kind: str, url: str, token: str) -> requests.Response:
+    auth = {"Authorization": f"Bearer {token}"}
+    if kind == "schema-breaking body":
+        return requests.post(
+            url, json={"image": "https://example.com/cat.png", "upsale_ratio": 3}, headers=auth, timeout=30
+        )
+    if kind == "no token":
+        return requests.post(
+            url, json={"image": "https://example.com/cat.png", "upsale_ratio": 2}, timeout=30
+        )
+    if kind == "unknown path":
+        return requests.post(url + "/nowhere", json={}, headers=auth, timeout=30)
+    if kind == "undeclared method":
+        return requests.delete(url, headers=auth, timeout=30)
+    return requests.get(url + RESULTS_SUFFIX, headers=auth, timeout=30)
+
+
+@pytest.mark.parametrize("kind", list(OUTSIDE_THE_SPEC))
+def test_each_double_answers_outside_the_spec_as_documented(
+    double: Double, recorder: Recorder, kind: str
+) -> None:
+    answer = _send(kind, submit_url(recorder), double.token)
+    status, body = OUTSIDE_THE_SPEC[kind][double.name]
+    assert answer.status_code == status, answer.text
+    document = answer.json()
+    if body == ENVELOPE:
+        assert isinstance(document["code"], int)
+        assert document["code"] != 0
+        assert isinstance(document["message"], str)
+    else:
+        assert document["status"] == status
+        assert str(document["type"]).startswith("https://stoplight.io/prism/errors#")
