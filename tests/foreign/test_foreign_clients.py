@@ -23,6 +23,7 @@ import requests
 from openapi_core import OpenAPI
 
 from hidream_contract.mock import running_proxy
+from hidream_contract.project import ROOT
 from hidream_contract.spec import load
 from tests.doubles.standin import DEFAULT_TOKEN, running_standin
 from tests.foreign.page import (
@@ -286,3 +287,26 @@ def test_each_double_answers_outside_the_spec_as_documented(
     else:
         assert document["status"] == status
         assert str(document["type"]).startswith("https://stoplight.io/prism/errors#")
+
+
+def test_the_docs_table_says_what_the_doubles_answer() -> None:
+    """docs/spec.md's table and OUTSIDE_THE_SPEC (which the test above holds to the doubles) agree."""
+    docs = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    table = docs.split("### How each double answers")[1].split("\n\n")[2]
+    header, _rule, *rows = [line.strip("|").split(" | ") for line in table.splitlines()]
+    assert [h.strip() for h in header] == [
+        "Request",
+        "Prism mock",
+        "Validating proxy (before the upstream)",
+        "Stand-in",
+    ]
+    found: dict[str, dict[str, tuple[int, str]]] = {}
+    for label, *cells in rows:
+        kind = label.split(" (")[0].strip()
+        if kind == "invalid JSON":
+            continue  # held by test_the_pages_curl_sample_is_refused_for_its_trailing_comma
+        found[kind] = {
+            name: (int(cell.strip()[:3]), PRISM if "Prism's" in cell else ENVELOPE)
+            for name, cell in zip(["mock", "proxy", "standin"], cells, strict=True)
+        }
+    assert found == OUTSIDE_THE_SPEC
