@@ -279,3 +279,17 @@ def test_mock_and_proxy_reject_bad_arguments_with_usage_errors(argv: list[str], 
     )  # fmt: skip
     assert run.returncode == 2, run.stderr
     assert says in run.stderr
+
+
+def test_the_served_spec_puts_every_path_under_the_first_servers_path() -> None:
+    from hidream_contract.mock import base_path, served_document
+    from hidream_contract.spec import load
+
+    spec = load()
+    served = served_document(spec)
+    assert base_path(spec) == "/api-pub/gw/v3"
+    assert list(served["paths"]) == ["/api-pub/gw/v3" + path for path in spec["paths"]]
+    assert [s["url"] for s in served["servers"]] == ["/"]
+    assert served["components"] == spec["components"]  # nothing else changes
+    assert base_path({"paths": {}}) == ""  # no servers: the root
+    assert base_path({"servers": [{"url": "https://h.example/a/b/"}], "paths": {}}) == "/a/b"
