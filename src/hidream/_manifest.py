@@ -27,9 +27,7 @@ from typing import IO, Any, Final
 from hidream.errors import InvalidInputError
 
 FORMAT_VERSION: Final = 1
-EVENTS: Final = frozenset(
-    {"submitting", "accepted", "not_accepted", "lost", "done", "failed", "unsaved"}
-)
+EVENTS: Final = frozenset({"submitting", "accepted", "not_accepted", "lost", "done", "failed", "unsaved"})
 
 
 @dataclass(slots=True)
