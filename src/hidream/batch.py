@@ -20,6 +20,8 @@ unless `resubmit_lost=True`. Built only on the client's public API: `upscale.sub
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import threading
 import time
 from collections import Counter
@@ -70,6 +72,7 @@ MANIFEST_NAME: Final = ".hidream-batch.jsonl"
 IMAGE_SUFFIXES: Final = (".png", ".jpg", ".jpeg", ".webp")
 URL_LIST_SUFFIXES: Final = (".txt", ".urls")
 _CHUNK: Final = 1024 * 1024
+_STALE_PART: Final = re.compile(r"\..+_x\d(-[0-9a-f]{8})?\.[a-z]+\.[^.]+\.part")
 
 # What the plan decides for an input.
 SUBMIT, COLLECT, SKIP, LOST, FAILED, INVALID, DUPLICATE = (
@@ -603,6 +606,7 @@ def run(
     _check_run_options(concurrency, wait_timeout, poll_interval)
     wake = threading.Event()
     with _manifest.Journal(the_plan.manifest) as journal:
+        _remove_stale_parts(the_plan.outdir)
         state = _Run(the_plan, journal, on_event, stop, wait_timeout, poll_interval)
         state.report_planned()
 
@@ -629,6 +633,18 @@ def run(
         finally:
             wake.set()
     return state.summary()
+
+
+def _remove_stale_parts(outdir: Path) -> None:
+    """Remove the temporary files of downloads a killed run left (`.<output>.<random>.part`, hidden).
+
+    A download writes a temporary file beside its output and renames it whole; only a kill (SIGKILL,
+    power loss) leaves one behind. The run holds the manifest's lock, so no other batch is writing.
+    """
+    for folder, _, names in os.walk(outdir):
+        for name in names:
+            if name.startswith(".") and name.endswith(".part") and _STALE_PART.fullmatch(name):
+                Path(folder, name).unlink(missing_ok=True)
 
 
 def _plan_of(
@@ -729,6 +745,7 @@ async def arun(
     )
     _check_run_options(concurrency, wait_timeout, poll_interval)
     with _manifest.Journal(the_plan.manifest) as journal:
+        _remove_stale_parts(the_plan.outdir)
         state = _Run(the_plan, journal, on_event, stop, wait_timeout, poll_interval)
         state.report_planned()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ class Faults:
     rate_limited: float = 0.0
     lost: float = 0.0
     seed: int = 0
+    answer_delay: float = 0.0  # seconds between creating a task and answering (a slow service)
     rng: random.Random = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
     tasks_per_image: Counter[str] = field(default_factory=Counter)
@@ -39,7 +41,7 @@ class Faults:
     rate_limits: int = 0
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(self.seed)  # noqa: S311 - reproducible faults, not secrets
 
     def fate(self) -> str:
         with self.lock:
@@ -68,6 +70,7 @@ class _FaultyHandler(_Handler):
         self.server.count_task()
         self.faults.created(str(body.get("image")))
         envelope = self._success(body)  # the task exists from here on
+        time.sleep(self.faults.answer_delay)
         if fate == "reset":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -91,10 +94,10 @@ class FaultyStandIn(StandIn):
 
 @contextmanager
 def running_faulty_standin(
-    token: str, *, rate_limited: float = 0.0, lost: float = 0.0, seed: int = 0
+    token: str, *, rate_limited: float = 0.0, lost: float = 0.0, seed: int = 0, answer_delay: float = 0.0
 ) -> Iterator[FaultyStandIn]:
     """Serve it on a free port of 127.0.0.1 in a background thread for the block."""
-    faults = Faults(rate_limited, lost, seed)
+    faults = Faults(rate_limited, lost, seed, answer_delay)
     handler = type("Handler", (_FaultyHandler,), {"faults": faults})
     server = StandInServer("faithful", token)
     server.RequestHandlerClass = handler
