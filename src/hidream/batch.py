@@ -95,7 +95,7 @@ class BatchItem:
     key: str
     """`sha256:<hex>:x<ratio>:<version>`: the input's identity in the manifest."""
     output_base: str
-    """The output path without its suffix (the suffix is the output image's: .png, .jpg…)."""
+    """The output's path in OUTDIR, without its suffix (the output image's own: .png, .jpg…)."""
     action: str
     """submit, collect (a task exists: wait and download), skip (done), lost (a submit's answer was lost:
     reported, not resubmitted), failed (its task ended without an image), invalid, duplicate."""
@@ -220,9 +220,7 @@ def _checked_options(
         raise InvalidInputError("max_tasks", f"must be an int >= 0 or None, not {max_tasks!r}")
 
 
-def _sources(
-    inputs: Iterable[str | PathLike[str]], outdir: Path
-) -> Iterator[tuple[str, bool, PurePosixPath]]:
+def _sources(inputs: Iterable[str | PathLike[str]], outdir: Path) -> Iterator[tuple[str, bool, str]]:
     """(source, is_url, output path relative to OUTDIR without suffix) for every input, in order."""
     out = outdir.resolve()
     for given in inputs:
@@ -232,28 +230,38 @@ def _sources(
             continue
         path = Path(given)
         if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                if found.suffix.lower() not in IMAGE_SUFFIXES or not found.is_file():
-                    continue
-                if found.resolve().is_relative_to(out):  # never our own outputs
-                    continue
-                rel = found.relative_to(path)
-                yield str(found), False, PurePosixPath(*rel.parent.parts, rel.stem)
+            yield from _folder(path, out)
         elif path.is_file():
             if path.suffix.lower() in URL_LIST_SUFFIXES:
                 yield from _url_list(path)
             else:
-                yield str(path), False, PurePosixPath(path.stem)
+                yield str(path), False, path.stem
         else:
             raise InvalidInputError("inputs", f"{text} is not a file, a folder or an http(s) URL")
 
 
-def _url_name(url: str) -> PurePosixPath:
-    name = PurePosixPath(unquote(urlsplit(url).path)).name
-    return PurePosixPath(PurePosixPath(name).stem or "image")
+def _folder(root: Path, out: Path) -> Iterator[tuple[str, bool, str]]:
+    """A folder's images, recursively, in name order; one directory's names in memory at a time.
+    Plain strings, not Path objects: pathlib interns every part, which would hold every name for good."""
+    for folder, dirs, names in os.walk(root):
+        if Path(folder).resolve().is_relative_to(out):  # never our own outputs
+            dirs.clear()
+            continue
+        dirs.sort()
+        rel = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        for name in sorted(names):
+            stem, dot, suffix = name.rpartition(".")
+            full = os.path.join(folder, name)  # noqa: PTH118 - strings: see above
+            if dot and f".{suffix.lower()}" in IMAGE_SUFFIXES and os.path.isfile(full):  # noqa: PTH113
+                yield full, False, prefix + stem
 
 
-def _url_list(path: Path) -> Iterator[tuple[str, bool, PurePosixPath]]:
+def _url_name(url: str) -> str:
+    return PurePosixPath(PurePosixPath(unquote(urlsplit(url).path)).name).stem or "image"
+
+
+def _url_list(path: Path) -> Iterator[tuple[str, bool, str]]:
     try:
         handle = path.open(encoding="utf-8")
     except (OSError, UnicodeError) as error:
@@ -272,15 +280,14 @@ def _digest(source: str, is_url: bool) -> tuple[str | None, str | None]:
     """(sha256 hex, None) or (None, why the input is unusable). Streams the file: no image is held."""
     if is_url:
         return hashlib.sha256(b"url:" + source.encode("utf-8")).hexdigest(), None
-    path = Path(source)
     try:
-        size = path.stat().st_size
+        size = os.stat(source).st_size  # noqa: PTH116 - a str, not a Path: pathlib interns every part
         if size == 0:
             return None, "empty file"
         if size > MAX_IMAGE_BYTES:
             return None, f"{size} bytes, more than the limit of {MAX_IMAGE_BYTES}"
         digest = hashlib.sha256()
-        with path.open("rb") as handle:
+        with open(source, "rb") as handle:  # noqa: PTH123 - as above
             first = handle.read(_CHUNK)
             if image_format(first) is None:
                 return None, "not a PNG, JPEG or WebP image"
@@ -331,10 +338,7 @@ def plan(
         if base in names:
             base = f"{base}-{digest[:8]}"
         names.add(base)
-        output_base = str(out / base)
-        items.append(
-            _decide(source, key, output_base, is_url, entries.get(key), resubmit_lost, resubmit_failed)
-        )
+        items.append(_decide(source, key, base, is_url, entries.get(key), resubmit_lost, resubmit_failed))
     return BatchPlan(tuple(items), manifest_path, out, upsale_ratio, version, max_tasks)
 
 
@@ -365,7 +369,7 @@ def _decide(
             return BatchItem(source, key, output_base, SUBMIT, is_url, detail="resubmitted: task failed")
         return BatchItem(source, key, output_base, FAILED, is_url, entry.task_id, entry.detail)
     if entry.state == "done" and entry.output and Path(entry.output).is_file():
-        return BatchItem(source, key, entry.output, SKIP, is_url, entry.task_id)
+        return BatchItem(source, key, output_base, SKIP, is_url, entry.task_id)
     # accepted, unsaved, or done with its output gone: the task is paid for; read it and download.
     return BatchItem(source, key, output_base, COLLECT, is_url, entry.task_id)
 
@@ -533,7 +537,7 @@ class _Run:
     def ended(self, item: BatchItem, task_id: str, result: TaskResult) -> str | None:
         """The output path to download to, or None when the task ended without an image."""
         if result.status is TaskStatus.SUCCEEDED and result.images:
-            return item.output_base + _suffix(result)
+            return str(self.plan.outdir / (item.output_base + _suffix(result)))
         detail = f"task ended {result.status.name.lower()}"
         self.journal.append(item.key, "failed", task_id=task_id, detail=detail)
         self.emit(item, "failed", leaving="running", task_id=task_id, detail=detail)
