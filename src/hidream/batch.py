@@ -480,6 +480,9 @@ class _Run:
     def may_submit(self, item: BatchItem) -> bool:
         """Take one task from the budget (before anything is written or sent), or record the cap."""
         with self.lock:
+            if self.stopping:  # stopped since this worker took the item: it was never started
+                self.counts["pending"] += 1
+                return False
             allowed = self.budget is None or self.budget > 0
             if allowed and self.budget is not None:
                 self.budget -= 1
