@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -487,3 +488,29 @@ def test_a_killed_download_s_temporary_file_is_removed_by_the_next_run(
         run(client, [tmp_path / "in"], out)
     assert not stale.exists()
     assert mine.exists()
+
+
+def test_async_stop_records_every_answer_sent(standin: FaultyStandIn, tmp_path: Path) -> None:
+    images(tmp_path / "in", 30)
+    stop = threading.Event()
+
+    def on_event(event: hidream.batch.BatchEvent) -> None:
+        if event.state == "running":
+            stop.set()
+
+    async def main_() -> hidream.batch.BatchSummary:
+        async with hidream.AsyncHiDream(token=TOKEN, base_url=standin.base_url) as client:
+            return await hidream.batch.arun(
+                client, [tmp_path / "in"], tmp_path / "out", poll_interval=0.05, on_event=on_event, stop=stop
+            )
+
+    summary = anyio.run(main_)
+    assert summary.interrupted
+    assert summary.counts.pending >= 30 - hidream.batch.DEFAULT_CONCURRENCY
+    entries = _manifest.read(summary.manifest)
+    assert not [e for e in entries.values() if e.answer_lost]
+    assert sum(1 for e in entries.values() if e.task_id) == standin.accepted_tasks
+    with hidream.HiDream(token=TOKEN, base_url=standin.base_url) as client:
+        again = run(client, [tmp_path / "in"], tmp_path / "out")
+    assert again.finished
+    assert max(standin.tasks_per_image.values()) == 1
