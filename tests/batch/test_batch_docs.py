@@ -21,6 +21,7 @@ def _python_blocks(text: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
 
 
+@pytest.mark.slow  # the example polls at the default pace: about 1.5 s
 def test_the_python_example_runs_against_the_stand_in(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
