@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path, PurePosixPath
 from typing import Final, Protocol
@@ -114,6 +114,8 @@ class BatchPlan:
     upsale_ratio: int
     version: str
     max_tasks: int | None
+    resubmit_lost: bool = False
+    resubmit_failed: bool = False
 
     def count(self, action: str) -> int:
         return sum(1 for item in self.items if item.action == action)
@@ -324,6 +326,8 @@ def plan(
     items: list[BatchItem] = []
     seen: dict[str, str] = {}
     names: set[str] = set()
+    # Output names the manifest already gave: an input keeps its own, and no new input takes another's.
+    taken = {base: key for key, entry in entries.items() if (base := _recorded_base(entry, out)) is not None}
     for source, is_url, rel in _sources(inputs, out):
         digest, problem = _digest(source, is_url)
         if digest is None:
@@ -334,12 +338,50 @@ def plan(
             items.append(BatchItem(source, key, "", DUPLICATE, is_url, detail=f"same as {seen[key]}"))
             continue
         seen[key] = source
-        base = f"{rel}_x{upsale_ratio}"
-        if base in names:
-            base = f"{base}-{digest[:8]}"
+        entry = entries.get(key)
+        base = _recorded_base(entry, out) if entry is not None else None
+        if base is None:
+            base = f"{rel}_x{upsale_ratio}"
+            if base in names or taken.get(base, key) != key:
+                base = f"{base}-{digest[:8]}"
         names.add(base)
-        items.append(_decide(source, key, base, is_url, entries.get(key), resubmit_lost, resubmit_failed))
-    return BatchPlan(tuple(items), manifest_path, out, upsale_ratio, version, max_tasks)
+        items.append(_decide(source, key, base, is_url, entry, resubmit_lost, resubmit_failed))
+    return BatchPlan(
+        tuple(items), manifest_path, out, upsale_ratio, version, max_tasks, resubmit_lost, resubmit_failed
+    )
+
+
+def _recorded_base(entry: _manifest.Entry, out: Path) -> str | None:
+    """The output name (in OUTDIR, without suffix) the manifest recorded for an input, if any."""
+    if not entry.output:
+        return None
+    try:
+        return Path(entry.output).relative_to(out).with_suffix("").as_posix()
+    except ValueError:  # written under another spelling of OUTDIR: a new name is chosen
+        return None
+
+
+def _refreshed(the_plan: BatchPlan) -> BatchPlan:
+    """The plan decided again from the manifest as it is now that this run holds its lock: a plan made
+    earlier (before another run finished) would otherwise submit inputs that run already paid for."""
+    entries = _manifest.read(the_plan.manifest)
+    if not entries:
+        return the_plan
+    items = []
+    for item in the_plan.items:
+        if item.action not in (INVALID, DUPLICATE):
+            fresh = _decide(
+                item.source,
+                item.key,
+                item.output_base,
+                item.is_url,
+                entries.get(item.key),
+                the_plan.resubmit_lost,
+                the_plan.resubmit_failed,
+            )
+            item = item if fresh == item else fresh
+        items.append(item)
+    return replace(the_plan, items=tuple(items))
 
 
 def _decide(
@@ -613,6 +655,7 @@ def run(
     _check_run_options(concurrency, wait_timeout, poll_interval)
     wake = threading.Event()
     with _manifest.Journal(the_plan.manifest) as journal:
+        the_plan = _refreshed(the_plan)
         _remove_stale_parts(the_plan.outdir)
         state = _Run(the_plan, journal, on_event, stop, wait_timeout, poll_interval)
         state.report_planned()
@@ -752,6 +795,7 @@ async def arun(
     )
     _check_run_options(concurrency, wait_timeout, poll_interval)
     with _manifest.Journal(the_plan.manifest) as journal:
+        the_plan = _refreshed(the_plan)
         _remove_stale_parts(the_plan.outdir)
         state = _Run(the_plan, journal, on_event, stop, wait_timeout, poll_interval)
         state.report_planned()

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -85,7 +86,7 @@ def assert_whole_outputs(outdir: Path, *, killed: bool = False) -> None:
 
 
 def run(
-    client: hidream.HiDream, inputs: list[Any], outdir: Path, **options: Any
+    client: hidream.HiDream, inputs: list[Any] | hidream.batch.BatchPlan, outdir: Path | None, **options: Any
 ) -> hidream.batch.BatchSummary:
     options.setdefault("poll_interval", 0.05)
     return hidream.batch.run(client, inputs, outdir, **options)
@@ -514,3 +515,38 @@ def test_async_stop_records_every_answer_sent(standin: FaultyStandIn, tmp_path: 
         again = run(client, [tmp_path / "in"], tmp_path / "out")
     assert again.finished
     assert max(standin.tasks_per_image.values()) == 1
+
+
+def test_a_plan_made_before_another_run_finished_pays_nothing_twice(
+    standin: FaultyStandIn, tmp_path: Path
+) -> None:
+    images(tmp_path / "in", 5)
+    stale = hidream.batch.plan([tmp_path / "in"], tmp_path / "out")
+    with hidream.HiDream(token=TOKEN, base_url=standin.base_url) as client:
+        first = run(client, stale, None)
+        second = run(client, stale, None)  # planned when nothing was done yet
+    assert first.counts.done == 5
+    assert second.counts.skipped == 5
+    assert second.counts.sent == 0
+    assert standin.accepted_tasks == 5
+
+
+def test_a_new_input_never_takes_the_output_name_of_an_earlier_one(
+    standin: FaultyStandIn, tmp_path: Path
+) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n first")
+    with hidream.HiDream(token=TOKEN, base_url=standin.base_url) as client:
+        run(client, [inputs], tmp_path / "out")
+        before = (tmp_path / "out" / "a_x2.png").stat().st_ino  # a rename over it would change it
+        (inputs / "a.jpg").write_bytes(b"\xff\xd8\xff second")  # sorts before a.png: would want a_x2
+        second = run(client, [inputs], tmp_path / "out")
+    assert second.counts.done == 1
+    assert second.counts.skipped == 1
+    names = sorted(p.name for p in outputs(tmp_path / "out"))
+    assert len(names) == 2
+    assert "a_x2.png" in names
+    assert (tmp_path / "out" / "a_x2.png").stat().st_ino == before  # the same file, not replaced
+    [other] = [n for n in names if n != "a_x2.png"]
+    assert re.fullmatch(r"a_x2-[0-9a-f]{8}\.png", other)
