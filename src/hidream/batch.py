@@ -419,8 +419,10 @@ def _decide(
 # --- running -----------------------------------------------------------------------------------------
 
 
-def _no_task(error: HiDreamError) -> bool:
-    """The submit surely created no task: refused, rate limited, rejected locally, or never sent."""
+def _no_task(error: Exception) -> bool:
+    """The submit surely created no task: refused, rate limited, rejected locally, or never sent.
+    Anything else (a timeout after sending, a dropped connection, a 5xx, a garbled answer, an error
+    that is not the client's) may hide a created task: the answer is lost."""
     if isinstance(error, InvalidInputError | AuthenticationError | RejectedRequestError | RateLimitError):
         return True
     return isinstance(error, APIConnectionError) and not error.request_sent
@@ -552,7 +554,7 @@ class _Run:
             self.counts["sent"] += 1
         self.emit(item, "submitting")
 
-    def submit_failed(self, item: BatchItem, error: HiDreamError) -> None:
+    def submit_failed(self, item: BatchItem, error: Exception) -> None:
         detail = _describe(error)
         if _no_task(error):
             self.journal.append(item.key, "not_accepted", detail=detail)
@@ -735,7 +737,7 @@ def _process(client: HiDream, state: _Run, item: BatchItem, wake: threading.Even
             task = client.upscale.submit(
                 image, upsale_ratio=state.plan.upsale_ratio, version=state.plan.version
             )
-        except HiDreamError as error:
+        except Exception as error:  # whatever it was, the submit was sent: record it
             state.submit_failed(item, error)
             return
         task_id = state.accepted(item, task)
@@ -823,7 +825,7 @@ async def _aprocess(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
                 task = await client.upscale.submit(
                     image, upsale_ratio=state.plan.upsale_ratio, version=state.plan.version
                 )
-            except HiDreamError as error:
+            except Exception as error:  # as in the sync worker
                 state.submit_failed(item, error)
                 return
             task_id = state.accepted(item, task)

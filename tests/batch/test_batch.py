@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -550,3 +550,68 @@ def test_a_new_input_never_takes_the_output_name_of_an_earlier_one(
     assert (tmp_path / "out" / "a_x2.png").stat().st_ino == before  # the same file, not replaced
     [other] = [n for n in names if n != "a_x2.png"]
     assert re.fullmatch(r"a_x2-[0-9a-f]{8}\.png", other)
+
+
+# Every way a submit can fail, and what the manifest must make of it: "not_accepted" only when no task
+# can exist (the next run submits it again, for free); otherwise "lost" (reported, never resubmitted).
+SUBMIT_FAILURES: list[tuple[Exception, str]] = [
+    (hidream.InvalidInputError("image", "too large"), "not_accepted"),
+    (hidream.RejectedRequestError("bad parameter", code=1001), "not_accepted"),
+    (hidream.RateLimitError("slow down", http_status=429), "not_accepted"),
+    (hidream.APIConnectionError("refused", request_sent=False), "not_accepted"),
+    (hidream.APITimeoutError("connect", phase="connect", request_sent=False), "not_accepted"),
+    (hidream.APITimeoutError("read", phase="read", request_sent=True), "lost"),
+    (hidream.APITimeoutError("deadline", phase="deadline", request_sent=True), "lost"),
+    (hidream.APIConnectionError("reset", request_sent=True), "lost"),
+    (hidream.ServerError("bad gateway", http_status=502), "lost"),
+    (hidream.MalformedServerError("html 502", http_status=502), "lost"),
+    (hidream.MalformedResponseError("not the envelope", http_status=200), "lost"),
+    (RuntimeError("not the client's error"), "lost"),
+]
+
+
+class _FailingClient:
+    """Submits fail with one error; nothing else is reached."""
+
+    def __init__(self, error: Exception) -> None:
+        self.upscale = self
+        self.error = error
+        self.submits = 0
+
+    def submit(self, image: object, **_: object) -> None:
+        self.submits += 1
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "event"), SUBMIT_FAILURES, ids=lambda v: type(v).__name__ if isinstance(v, Exception) else v
+)
+def test_each_submit_failure_is_recorded_as_no_task_or_lost(
+    tmp_path: Path, error: Exception, event: str
+) -> None:
+    images(tmp_path / "in", 2)
+    client = _FailingClient(error)
+    summary = hidream.batch.run(
+        cast("hidream.HiDream", client), [tmp_path / "in"], tmp_path / "out", concurrency=1
+    )
+    events = [r["event"] for r in _manifest.records(summary.manifest)]
+    assert events == ["submitting", event] * 2
+    assert getattr(summary.counts, event) == 2
+    again = hidream.batch.plan([tmp_path / "in"], tmp_path / "out")
+    # No task: submitted again next time. Lost: reported, and submitted again only on request.
+    assert again.count(hidream.batch.SUBMIT) == (2 if event == "not_accepted" else 0)
+    assert again.count(hidream.batch.LOST) == (0 if event == "not_accepted" else 2)
+    asked = hidream.batch.plan([tmp_path / "in"], tmp_path / "out", resubmit_lost=True)
+    assert asked.count(hidream.batch.SUBMIT) == 2
+
+
+def test_a_refused_token_is_no_task_and_stops_everything(tmp_path: Path) -> None:
+    images(tmp_path / "in", 9)
+    client = _FailingClient(hidream.AuthenticationError("refused", http_status=401))
+    summary = hidream.batch.run(
+        cast("hidream.HiDream", client), [tmp_path / "in"], tmp_path / "out", concurrency=1
+    )
+    assert client.submits == 1
+    assert summary.aborted
+    assert summary.counts.not_accepted == 1
+    assert summary.counts.pending == 8
