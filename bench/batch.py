@@ -27,8 +27,7 @@ from typing import Any, cast
 import hidream
 import hidream.batch
 from bench.measure import Goal, Result, Target
-from hidream._results import SubTask, TaskResult, TaskStatus
-from hidream._upscale import UpscaleTask
+from hidream import SubTask, TaskResult, TaskStatus, UpscaleTask
 from hidream_contract.children import serving_child
 from hidream_contract.project import ROOT
 

@@ -23,9 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hidream import batch
-from hidream._client import HiDream
-from hidream._retry import RetryPolicy
+from hidream import HiDream, RetryPolicy, batch
 from hidream._upscale import DEFAULT_RATIO
 from hidream.errors import AuthenticationError, HiDreamError, InvalidInputError
 

@@ -35,11 +35,11 @@ from urllib.parse import unquote, urlsplit
 import anyio
 from hidream_api_client.models import ModelVersion, UpsaleRatio
 
-from hidream import _manifest
-from hidream._client import AsyncHiDream, HiDream
-from hidream._images import MAX_IMAGE_BYTES, image_format, is_http_url
-from hidream._results import TaskResult, TaskStatus
-from hidream._upscale import DEFAULT_RATIO, DEFAULT_VERSION, UpscaleTask
+# The client's public API; the two private imports are the client's own image checks and the spec's
+# defaults as the submit applies them (one place each, shared with `hidream-upscale submit`).
+from hidream import MAX_IMAGE_BYTES, AsyncHiDream, HiDream, TaskResult, TaskStatus, UpscaleTask, _manifest
+from hidream._images import image_format, is_http_url
+from hidream._upscale import DEFAULT_RATIO, DEFAULT_VERSION
 from hidream.errors import (
     APIConnectionError,
     AuthenticationError,
