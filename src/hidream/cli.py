@@ -16,6 +16,7 @@ from typing import Any, Final, TextIO
 import httpx
 from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio
 
+from hidream import _cli_batch
 from hidream import _cli_tasks as tasks
 from hidream._client import BASE_URL_ENV, TOKEN_ENV, HiDream
 from hidream._core import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
@@ -149,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     tasks.add_wait_options(submit)
     tasks.add_result_command(commands, EPILOG)
+    _cli_batch.add_batch_command(commands)
     return parser
 
 
@@ -206,6 +208,8 @@ def main(
     args = _parser().parse_args(argv)
     if args.command == "result":
         return tasks.run_result(args, out, err)
+    if args.command == "batch":
+        return _cli_batch.run_batch(args, argv, out, err)
     try:
         retry = RetryPolicy(
             max_attempts=args.max_attempts,
