@@ -357,8 +357,8 @@ def test_the_report_says_what_the_drift_is_and_what_the_service_did(tmp_path: Pa
 def test_an_optional_field_that_breaks_the_service_is_named_with_its_value(tmp_path: Path) -> None:
     run = check_run(tmp_path, "refuse-api-user-id")
     section = run.report.split("### 1.")[1]
-    assert 'API-User-ID: "hidream-contract-check"' in section  # the header that was sent, quoted
-    assert "seen on: every optional field and header" in section
+    assert 'API-User-ID: ""' in section  # the header that was sent, quoted: the page's Python sample's
+    assert "seen on: provider's Python sample, as written, every optional field and header" in section
 
 
 # --- gateways: blips are no verdict, redirects are drift -------------------------------------------
@@ -407,7 +407,9 @@ def test_a_redirect_is_drift_named_with_its_location_never_followed_never_charge
     assert "/api-pub/gw/v4" in drift.service_did
     assert standin.accepted_tasks == 0  # the working endpoint behind the redirect was never called
     assert outcome.traffic.statuses == {308: standin.requests}
-    assert outcome.budget.possible == standin.requests  # one count per answer: no hop counted again
+    # One count per answer with the token, no hop counted again (the ones without it bill nobody).
+    assert outcome.budget.possible == standin.requests - outcome.traffic.unbilled
+    assert outcome.traffic.unbilled == 2  # the two auth probes
 
 
 # --- could not run ----------------------------------------------------------------------------------

@@ -203,22 +203,31 @@ def documented_schemes() -> dict[str, str]:
     return found
 
 
-def auth_scheme_kept(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A 401 that challenges for a scheme, and not for the one the spec documents (bearer), means the
-    service changed how it takes credentials: drift, not "the token is refused"."""
+def other_scheme_asked(response: Any) -> str | None:
+    """The WWW-Authenticate challenge of a 401 that asks for a scheme, none of them the spec's; else None."""
     challenge = header(response, "WWW-Authenticate")
     if response.status_code != 401 or challenge == "(none)":
         return None
     documented = documented_schemes()
     offered = [s.lower() for s in CHALLENGE_SCHEME.findall(challenge)]
-    if not documented or any(s in documented for s in offered):
-        return True
-    names = ", ".join(f"{name} (HTTP {scheme})" for scheme, name in documented.items())
+    if not documented or not offered or any(s in documented for s in offered):
+        return None
+    return challenge
+
+
+def auth_scheme_kept(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 401 that challenges for a scheme, and not for the one the spec documents (bearer), means the
+    service changed how it takes credentials: drift, not "the token is refused"."""
+    challenge = other_scheme_asked(response)
+    if challenge is None:
+        return None
+    names = ", ".join(f"{name} (HTTP {scheme})" for scheme, name in documented_schemes().items())
+    shown = challenge if len(challenge) <= 80 else challenge[:79] + "…"
     raise ContractDrift(
         title="The authentication scheme changed",
         field="Authorization",
         spec_says=f"the operation takes the token as {names}: `Authorization: Bearer <token>`",
-        service_did=f"answered HTTP 401 challenging WWW-Authenticate: {_short(challenge, 80)}",
+        service_did=f"answered HTTP 401 challenging with WWW-Authenticate: {shown}",
     )
 
 

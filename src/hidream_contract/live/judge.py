@@ -86,10 +86,6 @@ class Judge:
             )
         return True
 
-    def scheme_changed(self, probe: str) -> bool:
-        """Whether an answer to this probe showed that the service asks for another auth scheme."""
-        return any(f.probe == probe and f.check == "auth_scheme_kept" for f in self.outcome.drifts)
-
     def _transient(self, probe: str, response: Any, curl: str) -> bool:
         exchange = self.outcome.traffic.exchange(response.request)
         retries = exchange.retries if exchange is not None else 0

@@ -141,9 +141,12 @@ class LiveRun:
             raise
         self.outcome.probes_run.append(probe.name)
         self._result_reads.note(probe.name, response)
+        scheme_changed = self._tokens.scheme_changed(probe.token_evidence, response)
+        if probe.token_evidence is not None and scheme_changed is None:
+            self._tokens.note(probe.token_evidence, response)  # a refused token ends the run unjudged
         conclusive = self.judge.check(probe.name, case, response)
-        if probe.token_evidence is not None:  # after the checks: a changed auth scheme is drift first
-            self._tokens.note(probe.token_evidence, response, scheme_changed=self.judge.scheme_changed(probe.name))
+        if scheme_changed is not None:  # judged (auth_scheme_kept names it), and nothing more can run
+            raise scheme_changed
         # A redirect is no answer about the request (endpoint_not_moved names it), so it covers nothing.
         conclusive = conclusive and not 300 <= response.status_code < 400
         outcome = (

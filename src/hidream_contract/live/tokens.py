@@ -3,7 +3,8 @@
 Three answers speak to it (probes.TokenEvidence): the sample without a token (how this service
 refuses), an empty body with the token (a 401/403 here can only mean the token is refused) and the
 provider's own request with the token. A 401/403 whose challenge names another scheme than the
-spec's is not "the token is refused" but drift (checks.auth_scheme_kept, judged before this runs).
+spec's is not "the token is refused" but drift (checks.auth_scheme_kept): the runner judges that
+answer and ends the run with `scheme_changed` instead of asking here.
 """
 
 from __future__ import annotations
@@ -19,23 +20,28 @@ class TokenWatch:
     def __init__(self) -> None:
         self._answers: dict[TokenEvidence, tuple[int, Any]] = {}
 
-    def note(self, evidence: TokenEvidence, response: Any, *, scheme_changed: bool) -> None:
+    def note(self, evidence: TokenEvidence, response: Any) -> None:
         """Keep one answer; raise CouldNotRun when it shows the token refused."""
         self._answers[evidence] = (response.status_code, _code_of(response))
         if evidence is TokenEvidence.TOKEN_ONLY:
-            self._refused_at_once(scheme_changed)
+            self._refused_at_once()
         elif evidence is TokenEvidence.VALID_REQUEST:
             self._refused_by_envelope()
 
-    def _refused_at_once(self, scheme_changed: bool) -> None:
+    @staticmethod
+    def scheme_changed(evidence: TokenEvidence | None, response: Any) -> CouldNotRun | None:
+        """The end of the run when the service refused the documented scheme itself (drift, judged)."""
+        if evidence is not TokenEvidence.TOKEN_ONLY or checks.other_scheme_asked(response) is None:
+            return None
+        return CouldNotRun(
+            f"the service refused the bearer token the spec documents (HTTP {response.status_code}) and "
+            "asks for another scheme (see the drift): nothing more can be checked"
+        )
+
+    def _refused_at_once(self) -> None:
         status, _ = self._answers.get(TokenEvidence.TOKEN_ONLY, (0, None))
         if status not in (401, 403):
             return
-        if scheme_changed:
-            raise CouldNotRun(
-                f"the service refused the bearer token the spec documents (HTTP {status}) and asks for "
-                "another scheme (see the drift): nothing more can be checked"
-            )
         raise CouldNotRun(
             f"the token was refused: a request with HIDREAM_API_TOKEN got HTTP {status} "
             "(check the token; nothing about the contract can be said)"

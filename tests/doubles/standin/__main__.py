@@ -73,11 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.server_close()
         if args.stats_file:
-            stats = {
-                "requests": server.requests,
-                "accepted_tasks": server.accepted_tasks,
-                "billed_tasks": server.billed_tasks,
-            }
+            stats = {"requests": server.requests, "accepted_tasks": server.accepted_tasks}
             Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
         print(
             f"==> standin: stopped after {server.requests} requests, {server.accepted_tasks} accepted tasks",
