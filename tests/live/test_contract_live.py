@@ -113,9 +113,7 @@ def _settings(
     return {k: v for k, v in full.items() if v != "<unset>"}
 
 
-def _finish(
-    done: tuple[int, str], reports: Path, standin: StandIn | None, limit: int
-) -> Run:
+def _finish(done: tuple[int, str], reports: Path, standin: StandIn | None, limit: int) -> Run:
     status, output = done
     report_file, junit_file = reports / "live-drift-report.md", reports / "live-junit.xml"
     report = report_file.read_text("utf-8") if report_file.exists() else ""
@@ -323,9 +321,7 @@ def test_every_drift_mode_exits_1_naming_the_check_and_field(tmp_path: Path, mod
     assert re.search(r'failures="[1-9]', run.junit)
 
 
-@pytest.mark.parametrize(
-    "budget", [1, pytest.param(2, marks=pytest.mark.slow)]
-)
+@pytest.mark.parametrize("budget", [1, pytest.param(2, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_no_mode_creates_more_tasks_than_the_budget(mode: str, budget: int) -> None:
     outcome, standin = in_process(mode, budget)  # in_process asserts the bound; here, that it was reached
@@ -482,9 +478,7 @@ def test_unreachable_host_is_could_not_run(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    run = check_run(
-        tmp_path, None, env={"HIDREAM_API_BASE_URL": f"http://127.0.0.1:{port}/api-pub/gw/v3"}
-    )
+    run = check_run(tmp_path, None, env={"HIDREAM_API_BASE_URL": f"http://127.0.0.1:{port}/api-pub/gw/v3"})
     assert run.status == 2, run.output
     assert f"cannot connect to http://127.0.0.1:{port}" in run.output
     assert "tasks: 0 created;" in run.output  # nothing was delivered, so nothing is counted
@@ -566,10 +560,14 @@ def test_every_negative_probe_uses_a_real_image_unless_its_rule_is_about_the_ima
         assert expected.intent is Intent.REJECT, probe.name  # the documentation says: rejected
 
 
-def test_the_paid_probes_are_what_real_clients_send_the_page_sample_required_only_and_everything_set() -> None:
+def test_the_paid_probes_are_what_real_clients_send_the_page_sample_required_only_and_everything_set() -> (
+    None
+):
     python, required, full = paid_probes()
     assert python.body == python_sample().data  # the page's Python sample as written...
-    assert python.headers == python_sample().headers == {"Content-Type": "application/json", "API-User-ID": ""}
+    assert (
+        python.headers == python_sample().headers == {"Content-Type": "application/json", "API-User-ID": ""}
+    )
     assert python.body == sample()  # ...whose body is the spec's imageUrl example
     assert required.body == required_only() == {k: sample()[k] for k in request_schema()["required"]}
     assert required.headers == {}
@@ -593,7 +591,11 @@ def test_the_page_samples_are_read_from_the_page_as_written() -> None:
     with pytest.raises(json.JSONDecodeError):
         json.loads(curl.body)  # the trailing comma: not strict JSON
     probe = curl_sample_probe()
-    assert (probe.raw, probe.kind, probe.headers) == (curl.body, Kind.SILENT, {"Content-Type": "application/json"})
+    assert (probe.raw, probe.kind, probe.headers) == (
+        curl.body,
+        Kind.SILENT,
+        {"Content-Type": "application/json"},
+    )
     assert probe.body == sample()  # what it means to a reader that tolerates the comma
     expected = expectation_for(curl.body, {"Authorization": "Bearer t"}, authorization_digest("Bearer t"))
     assert (expected.intent, expected.fields) == (Intent.SILENT, ("body",))  # recorded, never failed
@@ -1128,7 +1130,8 @@ def test_the_script_exits_with_the_verdict(tmp_path: Path, mode: str, status: in
     assert run.status == status, run.output
     assert f"(exit {status})" in run.output
     assert "==> contract-live:" in run.output
-    assert run.report and run.junit
+    assert run.report
+    assert run.junit
 
 
 @pytest.mark.slow

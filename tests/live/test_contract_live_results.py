@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.guard import (
     Budget,
     BudgetExhausted,
@@ -16,7 +17,6 @@ from hidream_contract.live.guard import (
     Traffic,
     guarded_session,
 )
-from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.probes import paid_probes
 from hidream_contract.live.results import RESULT, ReadAllowance
 from hidream_contract.live.runner import LiveRun

@@ -188,9 +188,9 @@ def endpoint_not_moved(ctx: Any, response: Any, case: Any) -> bool | None:
     )
 
 
-TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+TCHAR = r"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 tchar, what a scheme name is made of
 # An auth-scheme name in a WWW-Authenticate value: a token at the start or after a comma, not a param name.
-CHALLENGE_SCHEME = re.compile(rf"(?:^|,)\s*({TOKEN})(?![!#$%&'*+.^_`|~0-9A-Za-z-]|\s*=)")
+CHALLENGE_SCHEME = re.compile(rf"(?:^|,)\s*({TCHAR}+)(?!{TCHAR}|\s*=)")
 
 
 def documented_schemes() -> dict[str, str]:

@@ -18,7 +18,9 @@ from hidream_contract.live.requests_model import Intent, expectation_for
 from hidream_contract.live.wire import Wire
 
 
-def negative_cases(operation: Any, *, examples: int, seed: int, wire: Wire, judge: Judge, outcome: LiveResult) -> None:
+def negative_cases(
+    operation: Any, *, examples: int, seed: int, wire: Wire, judge: Judge, outcome: LiveResult
+) -> None:
     aborted: list[CouldNotRun] = []
 
     @hypothesis_seed(seed)
@@ -34,7 +36,10 @@ def negative_cases(operation: Any, *, examples: int, seed: int, wire: Wire, judg
         if aborted:
             return
         outcome.fuzz_drawn += 1
-        headers = {**{k: str(v) for k, v in (case.headers or {}).items()}, "Authorization": wire.authorization}
+        headers = {
+            **{k: str(v) for k, v in (case.headers or {}).items()},
+            "Authorization": wire.authorization,
+        }
         case.headers = headers
         expected = expectation_for(_serialized(case.body), headers, wire.authorization_digest)
         if expected.intent is not Intent.REJECT:

@@ -69,7 +69,9 @@ class Judge:
                 case.validate_response(response, checks=[check])
             except FailureGroup as group:
                 for failure in group.exceptions:
-                    self.outcome.findings.append(self._observation(probe, check.__name__, failure, response, curl))
+                    self.outcome.findings.append(
+                        self._observation(probe, check.__name__, failure, response, curl)
+                    )
         expected = self.checks.expectation_of(response)
         if expected.intent in (Intent.SILENT, Intent.UNDETERMINED) and status < 300:
             self.outcome.findings.append(
@@ -98,7 +100,9 @@ class Judge:
             self.outcome.inconclusive.append(f"{probe}: {checks.describe(response)}; {why}")
             return False
         if response.status_code == 429:
-            raise CouldNotRun(f"{probe}: the service kept answering 429 (rate limited) after {retries} retries")
+            raise CouldNotRun(
+                f"{probe}: the service kept answering 429 (rate limited) after {retries} retries"
+            )
         documented = ", ".join(map(str, sorted(submit().statuses)))
         with_token = self.wire.carries_token(response.request)
         field, spec_says = (
@@ -129,14 +133,17 @@ class Judge:
 
     def _observation(self, probe: str, check: str, failure: Failure, response: Any, curl: str) -> Observation:
         if isinstance(failure, checks.ContractDrift):
-            return Observation("drift", probe, check, failure.field, failure.spec_says, failure.service_did, curl)
+            return Observation(
+                "drift", probe, check, failure.field, failure.spec_says, failure.service_did, curl
+            )
         return Observation(
             "drift",
             probe,
             check,
             FIELD_OF_BUILT_IN.get(check, "response"),
             spec_says=f"{failure.title}: {failure.message}".strip().replace("\n", " "),
-            service_did=checks.describe(response) + f", Content-Type {checks.header(response, 'Content-Type')!r}",
+            service_did=checks.describe(response)
+            + f", Content-Type {checks.header(response, 'Content-Type')!r}",
             reproduce=curl,
         )
 
@@ -146,7 +153,9 @@ class Judge:
         if self.outcome.traffic.answered_non_transient:
             self.outcome.findings.extend(observation for observation, _ in self._persistent_5xx)
             return
-        statuses = ", ".join(map(str, sorted({s for s in self.outcome.traffic.statuses if s in TRANSIENT_STATUSES})))
+        statuses = ", ".join(
+            map(str, sorted({s for s in self.outcome.traffic.statuses if s in TRANSIENT_STATUSES}))
+        )
         if any(with_token for _, with_token in self._persistent_5xx):
             self.outcome.could_not_run.append(
                 f"the service answered every request with a server error ({statuses}), "

@@ -1,7 +1,8 @@
 """The drift report (Markdown), the JUnit XML and the terminal summary of a live run.
 
-Everything written passes through the redaction `write` is given (the client's `hidream.Secret.redact`): the reproductions never contain the token (they read
-$HIDREAM_API_TOKEN), and any text that came from the service is scrubbed too, in case it echoes it.
+Everything written passes through the redaction `write` is given (`hidream.Secret.redact`): the
+reproductions never contain the token (they read $HIDREAM_API_TOKEN), and any text that came from
+the service is scrubbed too, in case it echoes it.
 """
 
 from __future__ import annotations

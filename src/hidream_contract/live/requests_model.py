@@ -87,7 +87,9 @@ def expectation_for(
     if data is None and _json_object(_without_trailing_commas(body)) is not None:
         # The provider's own curl sample: its page shows it working, the spec says the body is JSON.
         return Expectation(
-            Intent.SILENT, ("body: not strict JSON (a trailing comma, as in the provider's curl sample)",), ("body",)
+            Intent.SILENT,
+            ("body: not strict JSON (a trailing comma, as in the provider's curl sample)",),
+            ("body",),
         )
     if data is None:
         return Expectation(Intent.REJECT, ("body: not a JSON object (no image)",), ("body",))

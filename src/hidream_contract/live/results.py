@@ -7,7 +7,8 @@ provider's own client's interval), until its status is final; the reads stop ear
 the run's time limit. Every answer is validated against the spec's response for its status, by field,
 with the if/then the spec gives `code` 0. The spec links the submit's `result.task_id` to this read's
 `task_id`, so every task id an accepted submit returns is read, also one the read cannot take (an
-empty string): the read must accept it (2xx, code 0), or it is drift (`result_readable`). Two more free reads: one without the token (must be
+empty string): the read must accept it (2xx, code 0), or it is drift (`result_readable`).
+Two more free reads: one without the token (must be
 refused) and one of a task id nobody created (must be rejected: 4xx or a non-zero `code`). A run
 that created no task reads nothing.
 

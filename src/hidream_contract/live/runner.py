@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import schemathesis
 
@@ -94,7 +95,9 @@ class LiveRun:
             outcome.could_not_run.append(f"no probe got a conclusive answer{why} {limit}")
 
     def _steps(self, chosen: Plan) -> list[tuple[str, Callable[[], None]]]:
-        steps: list[tuple[str, Callable[[], None]]] = [(p.name, partial(self._probe, p)) for p in chosen.negative]
+        steps: list[tuple[str, Callable[[], None]]] = [
+            (p.name, partial(self._probe, p)) for p in chosen.negative
+        ]
         if self.config.fuzz_examples:
             steps.append((FUZZ_STEP, self._fuzz_negative))
         steps += [(f"{m} (undeclared)", partial(self._method_probe, m)) for m in UNDECLARED_METHODS]
@@ -127,6 +130,7 @@ class LiveRun:
             headers["Authorization"] = self.wire.authorization
         elif probe.auth == "invalid":
             headers["Authorization"] = f"Bearer {INVALID_TOKEN}"
+        response: Any
         try:
             if probe.raw is None:
                 case = self._operation.Case(body=probe.body, headers=headers, media_type="application/json")
@@ -150,14 +154,22 @@ class LiveRun:
         # A redirect is no answer about the request (endpoint_not_moved names it), so it covers nothing.
         conclusive = conclusive and not 300 <= response.status_code < 400
         outcome = (
-            "accepted" if checks.is_acceptance(response) else "rejected" if checks.is_rejection(response) else ""
+            "accepted"
+            if checks.is_acceptance(response)
+            else "rejected"
+            if checks.is_rejection(response)
+            else ""
         )
-        self._record_sent(probe, response.status_code if conclusive else None, outcome or checks.describe(response))
+        self._record_sent(
+            probe, response.status_code if conclusive else None, outcome or checks.describe(response)
+        )
         if conclusive and probe.token_evidence is TokenEvidence.VALID_REQUEST:
             self._sample_answered = True
 
     def _record_sent(self, probe: Probe, status: int | None, outcome: str) -> None:
-        headers = {k.lower(): ("(token)" if k.lower() == "authorization" else v) for k, v in probe.headers.items()}
+        headers = {
+            k.lower(): ("(token)" if k.lower() == "authorization" else v) for k, v in probe.headers.items()
+        }
         if probe.auth != "none":
             headers["authorization"] = "(the account's token)" if probe.auth == "token" else "(another token)"
         self.outcome.sent.append(

@@ -291,10 +291,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             status = 200 if mode == "auth-envelope" else 401
             scheme = "Token" if mode == "auth-scheme-changed" else "Bearer"
-            self._send(status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra={"WWW-Authenticate": scheme})
+            self._send(
+                status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra={"WWW-Authenticate": scheme}
+            )
             return
         user_id = self.headers.get("API-User-ID")
-        if (mode == "require-api-user-id" and user_id is None) or (mode == "refuse-empty-user-id" and user_id == ""):
+        if (mode == "require-api-user-id" and user_id is None) or (
+            mode == "refuse-empty-user-id" and user_id == ""
+        ):
             self._reject("API-User-ID: required" if user_id is None else "API-User-ID: must not be empty")
             return
         if mode == "strict-language" and lang is not None and lang not in MESSAGES:
