@@ -1108,6 +1108,7 @@ def test_a_user_id_never_replaces_the_token() -> None:
 # --- the process boundary: the script, its exit status, its output (slow) ------------------------------
 
 
+@pytest.mark.slow
 def test_a_usage_error_returns_without_loading_schemathesis() -> None:
     code = (
         "import sys\n"

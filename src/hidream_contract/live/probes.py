@@ -236,9 +236,9 @@ def paid_probes() -> list[Probe]:
         Probe(
             "provider's Python sample, as written",
             "the provider's page's Python sample (image URL, ratio 2, v1, API-User-ID '') is accepted",
-            python.data,
+            dict(python.data),
             Kind.PAID,
-            headers=python.headers,
+            headers=dict(python.headers),
             token_evidence=TokenEvidence.VALID_REQUEST,
         ),
         Probe(
