@@ -49,6 +49,7 @@ from hidream_contract.live.guard import (
 from hidream_contract.live.guard import guarded_session as make_session
 from hidream_contract.live.probes import (
     Kind,
+    budget_for_all,
     curl_sample_probe,
     default_budget,
     negative_probes,
@@ -499,7 +500,8 @@ def test_a_rejected_token_is_could_not_run(tmp_path: Path, mode: str, said: str)
 
 
 def test_all_asks_for_the_silent_probes_and_refuses_a_budget_too_small_before_sending(tmp_path: Path) -> None:
-    needed = PAID + len(silent_probes()) + 1  # and the page's curl sample
+    needed = budget_for_all()
+    assert needed == PAID + len(silent_probes()) + 1  # and the page's curl sample
     run = check_run(tmp_path, "faithful", budget=needed - 1, probes="all")
     assert run.status == 2
     assert f"needs HIDREAM_LIVE_MAX_BILLABLE >= {needed}" in run.output
@@ -508,7 +510,7 @@ def test_all_asks_for_the_silent_probes_and_refuses_a_budget_too_small_before_se
 
 
 def test_silent_documentation_is_recorded_not_failed(tmp_path: Path) -> None:
-    needed = PAID + len(silent_probes()) + 1
+    needed = budget_for_all()
     faithful = check_run(tmp_path / "a", "faithful", budget=needed, probes="all")
     strict = check_run(tmp_path / "b", "strict-fields", budget=needed, probes="all")
     assert faithful.status == strict.status == 0, faithful.output + strict.output
@@ -1010,7 +1012,7 @@ def test_the_docs_state_the_rule_and_the_defaults_the_code_has() -> None:
     section = " ".join((ROOT / "docs" / "live-check.md").read_text("utf-8").split())
     assert "The rule: the budget counts tasks, not requests." in section
     assert f"The default budget is {DEFAULT_BUDGET}" in section
-    assert f"needs `HIDREAM_LIVE_MAX_BILLABLE` ≥ {PAID + len(silent_probes()) + 1}" in section
+    assert f"needs `HIDREAM_LIVE_MAX_BILLABLE` ≥ {budget_for_all()}" in section
     for name, mode in MODES.items():  # every stand-in mode is listed under its kind
         assert f"`{name}`" in section, name
         assert mode.kind in ("faithful", "harmless", "drift", "outage")

@@ -305,6 +305,11 @@ def default_budget() -> int:
     return len(paid_probes()) + SPARE_TASKS
 
 
+def budget_for_all() -> int:
+    """What HIDREAM_LIVE_PROBES=all needs on a faithful service: every paid and every silent probe."""
+    return len(paid_probes()) + 1 + len(silent_probes())  # 1: the page's curl sample
+
+
 @dataclass(frozen=True)
 class Plan:
     negative: list[Probe]
@@ -327,7 +332,7 @@ def plan(probe_set: str, budget: int) -> Plan:
         return Plan(negative, [], [], paid + silent)
     if probe_set == "auto":
         return Plan(negative, paid, silent[:1], silent[1:])
-    needed = len(paid) + len(silent)
+    needed = budget_for_all()
     if budget < needed:
         raise CouldNotRun(
             f"the budget is too small for the checks asked: HIDREAM_LIVE_PROBES=all creates {needed} "
