@@ -281,6 +281,7 @@ def test_faithful_run_at_the_default_budget_creates_only_the_paid_tasks_and_cove
     )  # the summary says both
     assert f"documented surface exercised {total}/{total}" in run.output
     assert "## Left out" not in run.report
+    assert "2 without the account's token, outside the budget" in run.report  # the two auth probes
 
 
 def test_the_coverage_table_names_each_item_with_its_probe_and_what_the_service_did(tmp_path: Path) -> None:

@@ -96,7 +96,8 @@ def markdown(outcome: LiveResult, config: LiveSettings) -> str:
         f"- verdict: **{VERDICTS[status]}** (exit status {status})",
         f"- target: `{config.base_url}` — operation `{OPERATION}`",
         f"- {_tasks_line(outcome, config)}",
-        f"- requests sent: {traffic.sent} ({traffic.retries} retries, {traffic.lost} answers lost); "
+        f"- requests sent: {traffic.sent} ({traffic.retries} retries, {traffic.lost} answers lost; "
+        f"{traffic.unbilled} without the account's token, outside the budget: they bill nobody); "
         f"probe set HIDREAM_LIVE_PROBES={config.probes}",
         f"- negative cases from schemathesis: {outcome.fuzz_sent} sent of {outcome.fuzz_drawn} drawn "
         f"(seed {config.seed}); run time {outcome.seconds:.1f} s",
