@@ -510,6 +510,7 @@ def test_all_asks_for_the_silent_probes_and_refuses_a_budget_too_small_before_se
     assert run.standin.requests == 0
 
 
+@pytest.mark.slow  # three full runs
 def test_silent_documentation_is_recorded_not_failed(tmp_path: Path) -> None:
     needed = budget_for_all()
     faithful = check_run(tmp_path / "a", "faithful", budget=needed, probes="all")
@@ -524,6 +525,7 @@ def test_silent_documentation_is_recorded_not_failed(tmp_path: Path) -> None:
     assert "- unknown body field" in default.report
 
 
+@pytest.mark.slow  # the full fuzz count
 def test_the_default_fuzz_count_sends_negative_cases(tmp_path: Path) -> None:
     run = check_run(tmp_path, "faithful", env={"HIDREAM_LIVE_FUZZ_EXAMPLES": "<unset>"})
     assert run.status == 0, run.output
