@@ -28,8 +28,9 @@ import requests
 
 from bench.measure import Goal, Result, Target
 from hidream_contract.children import serving_child
+from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.probes import default_budget, paid_probes
-from hidream_contract.live.runner import LiveResult, LiveRun
+from hidream_contract.live.runner import LiveRun
 from hidream_contract.live.settings import load
 from hidream_contract.live.surface import coverage, share
 from hidream_contract.project import ROOT

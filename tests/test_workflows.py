@@ -202,7 +202,7 @@ def test_drift_issue_without_a_report_still_says_so(tmp_path: Path) -> None:
 
 def test_nightly_states_the_live_checks_own_defaults() -> None:
     """The comment people read when they set the variables says what the code does when they do not."""
-    from hidream_contract.live.probes import default_budget, paid_probes, silent_probes
+    from hidream_contract.live.probes import budget_for_all, default_budget, paid_probes
     from hidream_contract.live.settings import PROBE_SETS, load
 
     text = " ".join(line.lstrip("# ") for line in (WORKFLOWS / "nightly.yml").read_text("utf-8").splitlines())
@@ -210,4 +210,4 @@ def test_nightly_states_the_live_checks_own_defaults() -> None:
     assert f"unset = {default_budget()}" in text
     assert defaults.max_billable == default_budget() == len(paid_probes()) + 1
     assert f"HIDREAM_LIVE_PROBES ({' | '.join(PROBE_SETS)}; unset = {defaults.probes}" in text
-    assert f"needs a budget of {len(paid_probes()) + len(silent_probes())}" in text
+    assert f"needs a budget of {budget_for_all()}" in text

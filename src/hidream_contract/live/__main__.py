@@ -2,25 +2,29 @@
 
 Exit status: 0 the service matches the spec, 1 drift found, 2 the check could not run.
 Settings come from the environment (HIDREAM_API_TOKEN, HIDREAM_API_BASE_URL, HIDREAM_LIVE_*).
+A usage error (no token, a bad setting) returns before the run's machinery (schemathesis, the
+report) is imported: only the settings and the client's redaction are loaded for it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+from hidream import Secret
 from hidream_contract.live import settings
-from hidream_contract.live.report import Redactor
 from hidream_contract.project import REPORTS
 
 COULD_NOT_RUN = 2
 
 
-def main() -> int:
-    redact = Redactor(os.environ.get("HIDREAM_API_TOKEN", "").strip())
+def main(env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    redact = Secret(env.get("HIDREAM_API_TOKEN", "").strip()).redact
     try:
-        config = settings.load()
+        config = settings.load(env)
     except settings.UsageError as exc:
         print(f"==> contract-live: could not run (exit 2)\n    usage: {redact(str(exc))}", file=sys.stderr)
         return COULD_NOT_RUN
@@ -29,7 +33,7 @@ def main() -> int:
         from hidream_contract.live.report import summary, write
         from hidream_contract.live.runner import LiveRun
 
-        reports = Path(os.environ.get("HIDREAM_LIVE_REPORTS_DIR") or REPORTS)  # tests write elsewhere
+        reports = Path(env.get("HIDREAM_LIVE_REPORTS_DIR") or REPORTS)  # tests write elsewhere
         outcome = LiveRun(config).run()
         report_path = write(outcome, config, reports, redact)
         print(redact(summary(outcome, config, report_path)))

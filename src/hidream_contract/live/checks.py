@@ -16,6 +16,7 @@ whatever its components are called.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +29,11 @@ from hidream_contract.live.requests_model import (
     Intent,
     expectation_for,
     header_parameters,
+    request_schema,
     request_schema_name,
     required_names,
     response_schema,
+    spec,
     validator_for,
 )
 from hidream_contract.spec import resolve, submit
@@ -72,10 +75,6 @@ def header(response: Any, name: str) -> str:
         if key.lower() == name.lower():
             return str(value[0] if isinstance(value, list) else value)
     return "(none)"
-
-
-def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def is_acceptance(response: Any) -> bool:
@@ -189,6 +188,49 @@ def endpoint_not_moved(ctx: Any, response: Any, case: Any) -> bool | None:
     )
 
 
+TCHAR = r"[!#$%&'*+.^_`|~0-9A-Za-z-]"  # RFC 9110 tchar, what a scheme name is made of
+# An auth-scheme name in a WWW-Authenticate value: a token at the start or after a comma, not a param name.
+CHALLENGE_SCHEME = re.compile(rf"(?:^|,)\s*({TCHAR}+)(?!{TCHAR}|\s*=)")
+
+
+def documented_schemes() -> dict[str, str]:
+    """The HTTP auth schemes the submit's security names, lower-cased, with their scheme names."""
+    schemes = spec().get("components", {}).get("securitySchemes", {})
+    operation = spec()["paths"][submit().path][submit().method.lower()]
+    names = [n for requirement in operation.get("security", spec().get("security", [])) for n in requirement]
+    found = {str(resolve(schemes.get(n, {})).get("scheme", "")).lower(): n for n in names}
+    found.pop("", None)
+    return found
+
+
+def other_scheme_asked(response: Any) -> str | None:
+    """The WWW-Authenticate challenge of a 401 that asks for a scheme, none of them the spec's; else None."""
+    challenge = header(response, "WWW-Authenticate")
+    if response.status_code != 401 or challenge == "(none)":
+        return None
+    documented = documented_schemes()
+    offered = [s.lower() for s in CHALLENGE_SCHEME.findall(challenge)]
+    if not documented or not offered or any(s in documented for s in offered):
+        return None
+    return challenge
+
+
+def auth_scheme_kept(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 401 that challenges for a scheme, and not for the one the spec documents (bearer), means the
+    service changed how it takes credentials: drift, not "the token is refused"."""
+    challenge = other_scheme_asked(response)
+    if challenge is None:
+        return None
+    names = ", ".join(f"{name} (HTTP {scheme})" for scheme, name in documented_schemes().items())
+    shown = challenge if len(challenge) <= 80 else challenge[:79] + "…"
+    raise ContractDrift(
+        title="The authentication scheme changed",
+        field="Authorization",
+        spec_says=f"the operation takes the token as {names}: `Authorization: Bearer <token>`",
+        service_did=f"answered HTTP 401 challenging with WWW-Authenticate: {shown}",
+    )
+
+
 @dataclass(frozen=True)
 class LiveChecks:
     """The checks that depend on the run: which Authorization header is the account's (by digest,
@@ -204,6 +246,7 @@ class LiveChecks:
         return [
             envelope_conformance,
             endpoint_not_moved,
+            auth_scheme_kept,
             self.accepted_when_valid,
             self.rejected_when_invalid,
             self.auth_enforced,
@@ -219,16 +262,29 @@ class LiveChecks:
             return True
         envelope = envelope_or_not_json(response)
         message = envelope.get("message", "") if isinstance(envelope, dict) else ""
-        sent = json.loads(response.request.body or b"{}")
+        sent = _sent_object(response.request.body)
         headers = {k.lower() for k in response.request.headers}
-        candidates = [*sent, *(p["name"] for p in header_parameters() if p["name"].lower() in headers)]
+        # What the refusal names: a field or header sent, or a documented one left out (now required?).
+        documented = [name for name in request_schema().get("properties", {}) if name not in sent]
+        candidates = [
+            *sent,
+            *(p["name"] for p in header_parameters() if p["name"].lower() in headers),
+            *documented,
+            *(p["name"] for p in header_parameters() if p["name"].lower() not in headers),
+        ]
         named = [name for name in candidates if isinstance(message, str) and name in message]
         raise ContractDrift(
             title="Valid request rejected",
             field=", ".join(named) or "request body",
             spec_says=f"a request with the token and a body valid per {request_schema_name()} is accepted "
             f"(2xx, code 0); sent {', '.join(f'{k}={_short(v, 40)}' for k, v in sent.items())}"
-            + "".join(f", {n}: {_short(response.request.headers[n], 40)}" for n in named if n not in sent),
+            + "".join(
+                f", {n}: {_short(response.request.headers[n], 40)}"
+                if n in response.request.headers
+                else f", {n} not sent (documented as optional)"
+                for n in named
+                if n not in sent
+            ),
             service_did=describe(response),
         )
 
@@ -246,6 +302,14 @@ class LiveChecks:
         if expected.intent is not Intent.REJECT or "Authorization" not in expected.fields:
             return None
         return _must_be_rejected(response, expected, title="Authentication ignored")
+
+
+def _sent_object(body: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _must_be_rejected(response: Any, expected: Expectation, *, title: str) -> bool | None:

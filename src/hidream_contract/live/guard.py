@@ -15,6 +15,12 @@ requires possible tasks (plus requests in flight) < budget; otherwise it raises 
 nothing leaves the process. A faithful service rejects every negative probe, so those cost nothing;
 a drifted one can never make a run exceed its budget.
 
+A request that carries no valid token (no Authorization header, or not the account's) cannot create a
+billed task: nobody is billed for it. When the guard is given the digest of the account's Authorization
+header, such requests are sent outside the budget (never reserved, never counted, never refused by it),
+with the same rate limit, deadline, bounded body and retries as every other; `Traffic.unbilled` counts
+them. A drifted service that answers them with server errors can then never spend the budget.
+
 Redirects are never followed (the session asks for none): a 3xx reaches the checks as the answer it
 is, and is counted once.
 """
@@ -22,6 +28,7 @@ is, and is counted once.
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import threading
 import time
@@ -67,6 +74,11 @@ class TaskEvidence(enum.Enum):
     NONE = "no task"  # a 4xx, or an envelope with a non-zero integer code
     ACCEPTED = "a task"  # 2xx with envelope code 0
     POSSIBLE = "possibly a task"  # anything else, and answers that never came
+
+
+def authorization_digest(value: str) -> str:
+    """Compare Authorization headers by digest, so nothing but the transport holds the token itself."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def task_evidence(status: int, body: bytes | None) -> TaskEvidence:
@@ -147,6 +159,7 @@ class Traffic:
     """What went over the wire: for the summary, the 2-vs-1 rule and the tests."""
 
     sent: int = 0
+    unbilled: int = 0  # attempts without the account's token: outside the budget (they bill nobody)
     retries: int = 0
     lost: int = 0  # attempts whose answer never came
     statuses: dict[int, int] = field(default_factory=dict)
@@ -196,6 +209,7 @@ class GuardedAdapter(HTTPAdapter):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         free_reads: FreeReads | None = None,
+        account_authorization_digest: str | None = None,
     ) -> None:
         super().__init__(max_retries=0)  # our own retry rule below; urllib3's would bypass the budget
         self.budget = budget
@@ -211,6 +225,15 @@ class GuardedAdapter(HTTPAdapter):
         self._last_sent = float("-inf")
         self._lock = threading.Lock()
         self._free_reads = free_reads
+        self._account = account_authorization_digest
+
+    def billable(self, request: requests.PreparedRequest) -> bool:
+        """Whether the request could create a billed task: it carries the account's token. Without
+        the account's digest (None), every request counts."""
+        if self._account is None:
+            return True
+        value = request.headers.get("Authorization")
+        return value is not None and authorization_digest(value) == self._account
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
@@ -219,11 +242,13 @@ class GuardedAdapter(HTTPAdapter):
         if self._free_reads is not None and self._free_reads.covers(request):
             return self._send_free(request, what, kwargs)
         exchange = self.traffic.begin(request)
+        billable = self.billable(request)
         last: requests.Response | None = None  # the last transient answer, returned if no retry may go
         while True:
             timeout_s = self._before_send(what)
             try:
-                self.budget.reserve(what)  # raises before anything leaves the process
+                if billable:
+                    self.budget.reserve(what)  # raises before anything leaves the process
             except BudgetExhausted:
                 if not exchange.attempts:
                     raise
@@ -235,7 +260,8 @@ class GuardedAdapter(HTTPAdapter):
                     f"the budget (HIDREAM_LIVE_MAX_BILLABLE={self.budget.limit})"
                 ) from None
             self.traffic.sent += 1
-            response, attempt = self._attempt(request, what, timeout_s, kwargs)
+            self.traffic.unbilled += 0 if billable else 1
+            response, attempt = self._attempt(request, what, timeout_s, kwargs, billable)
             exchange.attempts.append(attempt)
             retries = len(exchange.attempts) - 1
             if response is None:  # no answer: a possible task; resent while retries and the budget allow
@@ -278,18 +304,26 @@ class GuardedAdapter(HTTPAdapter):
         return response
 
     def _attempt(
-        self, request: requests.PreparedRequest, what: str, timeout_s: float, kwargs: dict[str, Any]
+        self,
+        request: requests.PreparedRequest,
+        what: str,
+        timeout_s: float,
+        kwargs: dict[str, Any],
+        billable: bool = True,
     ) -> tuple[requests.Response | None, Attempt]:
-        """One send, settled with the budget. (None, attempt) when no readable answer came."""
+        """One send, settled with the budget (when billable). (None, attempt) when no readable answer came."""
+        budget = self.budget if billable else None
         try:
             response = super().send(request, stream=True, timeout=timeout_s, **kwargs)
         except Exception as exc:
-            why = _lost_or_raise(exc, what, request, self.budget)
-            self.budget.settle(TaskEvidence.POSSIBLE)
+            why = _lost_or_raise(exc, what, request, budget)
+            if budget is not None:
+                budget.settle(TaskEvidence.POSSIBLE)
             return None, Attempt(None, TaskEvidence.POSSIBLE, f"{why} (timeout {timeout_s:g} s)")
         body, note = self._read_bounded(response)
         evidence = task_evidence(response.status_code, body)
-        self.budget.settle(evidence)
+        if budget is not None:
+            budget.settle(evidence)
         if body is None:
             response.close()
             return None, Attempt(response.status_code, evidence, note)
@@ -332,13 +366,17 @@ class GuardedAdapter(HTTPAdapter):
         return data, note
 
 
-def _lost_or_raise(exc: Exception, what: str, request: requests.PreparedRequest, budget: Budget) -> str:
+def _lost_or_raise(
+    exc: Exception, what: str, request: requests.PreparedRequest, budget: Budget | None
+) -> str:
     """Why a failed send lost its answer, when the request may have reached the service (a possible
-    task). Raises Unreachable when it cannot have (nothing was delivered), and re-raises our own bugs."""
+    task). Raises Unreachable when it cannot have (nothing was delivered), and re-raises our own bugs.
+    `budget` None: the request was not billable (nothing reserved, nothing to settle)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError) or (
         isinstance(exc, requests.exceptions.ConnectionError) and _not_connected(exc)
     ):
-        budget.settle(None)
+        if budget is not None:
+            budget.settle(None)
         if isinstance(exc, requests.exceptions.SSLError):
             raise Unreachable(f"TLS error talking to {_origin(request)}: {type(exc).__name__}") from None
         raise Unreachable(f"cannot connect to {_origin(request)} ({what})") from None
@@ -346,7 +384,8 @@ def _lost_or_raise(exc: Exception, what: str, request: requests.PreparedRequest,
         return "no answer in time"
     if isinstance(exc, requests.exceptions.RequestException | urllib3.exceptions.HTTPError | OSError):
         return f"the connection failed before an answer ({type(exc).__name__})"
-    budget.settle(TaskEvidence.POSSIBLE)  # a bug of ours: counted, and it surfaces
+    if budget is not None:
+        budget.settle(TaskEvidence.POSSIBLE)  # a bug of ours: counted, and it surfaces
     raise exc
 
 

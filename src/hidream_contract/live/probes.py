@@ -4,10 +4,17 @@ Three kinds, by what a faithful service does with them:
 - negative: the documentation says it must be rejected, so on a faithful service it creates no task.
   Each carries a real image (the provider's sample URL) unless the rule is about `image` itself, so a
   service that has started to accept it is caught (it cannot hide behind "no image to fetch").
-- paid: valid, so a faithful service creates one task each: the provider's sample exactly as
-  documented, and one request that sets every documented optional field and header.
-- silent: the documentation does not say (unknown body field, unsupported X-accept-language): a
-  faithful service may accept them, so they run only with HIDREAM_LIVE_PROBES=all.
+- paid: valid, so a faithful service creates one task each, shaped like what real clients send: the
+  provider's page's Python sample exactly as written (its headers, `API-User-ID: ''` included), a
+  request with the required fields only (a service that starts to require a documented-optional
+  field refuses it), and one that sets every documented optional field and header.
+- silent: the documentation does not say: a faithful service may accept them. The page's curl sample
+  as written (its body ends with a trailing comma: not strict JSON) runs by default, after the paid
+  probes, on the spare task of the default budget; the others (unknown body field, unsupported
+  X-accept-language) only with HIDREAM_LIVE_PROBES=all.
+
+The free negative probes about auth carry every documented optional header, so a service that lets a
+request without a token through when `API-User-ID` is present is caught.
 
 Requests meant to be accepted use only the spec's own example images, never generated text: the live
 service fetches or decodes `image`. Whether a request may be sent is decided by the guard alone
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import cache
@@ -25,6 +33,7 @@ from typing import Any
 
 from hidream_contract.live.guard import CouldNotRun
 from hidream_contract.live.requests_model import header_parameters, names_real_image, request_schema
+from hidream_contract.live.samples import curl_sample, python_sample
 from hidream_contract.spec import request_examples, submit
 
 SUBMIT_PATH = submit().path
@@ -48,7 +57,7 @@ class TokenEvidence(enum.Enum):
 
     ANONYMOUS = "the sample without a token: how this service refuses"
     TOKEN_ONLY = "an empty body with the token: a 401/403 here can only mean the token is refused"
-    VALID_REQUEST = "the provider's own request with the token"
+    VALID_REQUEST = "the provider's own request (its page's Python sample) with the token"
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class Probe:
     auth: str = "token"  # "token" | "none" | "invalid"
     headers: dict[str, str] = field(default_factory=dict)
     token_evidence: TokenEvidence | None = None
+    raw: str | None = None  # sent verbatim instead of `body` as JSON (a sample that is not strict JSON)
 
     @property
     def names_real_image(self) -> bool:
@@ -153,18 +163,20 @@ def negative_probes() -> list[Probe]:
     probes = [
         Probe(
             "no token",
-            "the provider's sample without credentials is rejected",
+            "the provider's sample without credentials, every optional header present, is rejected",
             sample(),
             Kind.NEGATIVE,
             auth="none",
+            headers=optional_headers(),
             token_evidence=TokenEvidence.ANONYMOUS,
         ),
         Probe(
             "invalid token",
-            "the provider's sample with another token is rejected",
+            "the provider's sample with another token, every optional header present, is rejected",
             sample(),
             Kind.NEGATIVE,
             auth="invalid",
+            headers=optional_headers(),
         ),
         Probe(
             "empty body",
@@ -204,21 +216,36 @@ def negative_probes() -> list[Probe]:
             probe.auth,
             {**probe.headers, name: value},
             probe.token_evidence,
+            probe.raw,
         )
     return probes
+
+
+def required_only() -> dict[str, Any]:
+    """The provider's sample with only the fields the spec requires."""
+    required = set(request_schema().get("required", []))
+    return {name: value for name, value in sample().items() if name in required}
 
 
 def paid_probes() -> list[Probe]:
     """Valid requests, most valuable first: each is one task on a faithful service."""
     full = dict(examples()["imageBase64"])
     full.update({name: _optional_value(name) for name in optional_fields() if name not in full})
+    python = python_sample()
     return [
         Probe(
-            "provider's sample",
-            "the provider's own request (image URL, ratio 2, v1) is accepted",
-            sample(),
+            "provider's Python sample, as written",
+            "the provider's page's Python sample (image URL, ratio 2, v1, API-User-ID '') is accepted",
+            dict(python.data),
             Kind.PAID,
+            headers=dict(python.headers),
             token_evidence=TokenEvidence.VALID_REQUEST,
+        ),
+        Probe(
+            "required fields only",
+            "a request with only the required fields and no optional header is accepted",
+            required_only(),
+            Kind.PAID,
         ),
         Probe(
             "every optional field and header",
@@ -228,6 +255,28 @@ def paid_probes() -> list[Probe]:
             headers=optional_headers(),
         ),
     ]
+
+
+def curl_sample_probe() -> Probe:
+    """The page's curl sample exactly as written: its body has a trailing comma. Recorded, never failed;
+    a service whose JSON reader tolerates the comma accepts it (a task)."""
+    curl = curl_sample()
+    return Probe(
+        "provider's curl sample, as written",
+        "documentation silent (not strict JSON): recorded",
+        _lenient(curl.body),
+        Kind.SILENT,
+        headers=curl.headers,
+        raw=curl.body,
+    )
+
+
+def _lenient(text: str) -> Any:
+    """What a body means to a reader that tolerates trailing commas (for the coverage table)."""
+    try:
+        return json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
+    except ValueError:
+        return None
 
 
 def silent_probes() -> list[Probe]:
@@ -251,8 +300,14 @@ def silent_probes() -> list[Probe]:
 
 def default_budget() -> int:
     """What full coverage needs on a faithful service (one task per paid probe), plus one spare so
-    a lost answer or a gateway error on a paid probe can be retried."""
+    a lost answer or a gateway error on a paid probe can be retried (or, when nothing was lost, the
+    page's curl sample is accepted by a service that tolerates its trailing comma)."""
     return len(paid_probes()) + SPARE_TASKS
+
+
+def budget_for_all() -> int:
+    """What HIDREAM_LIVE_PROBES=all needs on a faithful service: every paid and every silent probe."""
+    return len(paid_probes()) + 1 + len(silent_probes())  # 1: the page's curl sample
 
 
 @dataclass(frozen=True)
@@ -269,14 +324,15 @@ class Plan:
 
 
 def plan(probe_set: str, budget: int) -> Plan:
-    """What is asked. `auto`: negatives, then the paid probes; `all`: also the silent ones, and refuses
+    """What is asked. `auto`: negatives, then the paid probes, then the page's curl sample; `all`: also
+    the other silent ones, and refuses
     to start below the budget they need on a faithful service; `free`: the negatives only."""
-    negative, paid, silent = negative_probes(), paid_probes(), silent_probes()
+    negative, paid, silent = negative_probes(), paid_probes(), [curl_sample_probe(), *silent_probes()]
     if probe_set == "free":
         return Plan(negative, [], [], paid + silent)
     if probe_set == "auto":
-        return Plan(negative, paid, [], silent)
-    needed = len(paid) + len(silent)
+        return Plan(negative, paid, silent[:1], silent[1:])
+    needed = budget_for_all()
     if budget < needed:
         raise CouldNotRun(
             f"the budget is too small for the checks asked: HIDREAM_LIVE_PROBES=all creates {needed} "

@@ -1,17 +1,18 @@
 """The drift report (Markdown), the JUnit XML and the terminal summary of a live run.
 
-Everything written passes through `Redactor`: the reproductions never contain the token (they read
-$HIDREAM_API_TOKEN), and any text that came from the service is scrubbed too, in case it echoes it.
+Everything written passes through the redaction `write` is given (`hidream.Secret.redact`): the
+reproductions never contain the token (they read $HIDREAM_API_TOKEN), and any text that came from
+the service is scrubbed too, in case it echoes it.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
-from hidream import Secret
-from hidream_contract.live.runner import OPERATION, LiveResult, Observation
+from hidream_contract.live.findings import OPERATION, LiveResult, Observation
 from hidream_contract.live.settings import LiveSettings
 from hidream_contract.live.surface import Row, coverage, share
 
@@ -20,16 +21,6 @@ VERDICTS = {
     1: "DRIFT: the service and the spec disagree",
     2: "could not run",
 }
-
-
-class Redactor:
-    """The client's redaction (`hidream.Secret`: one rule, one marker) as a function of the text."""
-
-    def __init__(self, secret: str) -> None:
-        self._secret = Secret(secret)
-
-    def __call__(self, text: str) -> str:
-        return self._secret.redact(text)
 
 
 def grouped(drifts: list[Observation]) -> list[tuple[Observation, list[str]]]:
@@ -105,7 +96,8 @@ def markdown(outcome: LiveResult, config: LiveSettings) -> str:
         f"- verdict: **{VERDICTS[status]}** (exit status {status})",
         f"- target: `{config.base_url}` — operation `{OPERATION}`",
         f"- {_tasks_line(outcome, config)}",
-        f"- requests sent: {traffic.sent} ({traffic.retries} retries, {traffic.lost} answers lost); "
+        f"- requests sent: {traffic.sent} ({traffic.retries} retries, {traffic.lost} answers lost; "
+        f"{traffic.unbilled} without the account's token, outside the budget: they bill nobody); "
         f"probe set HIDREAM_LIVE_PROBES={config.probes}",
         f"- negative cases from schemathesis: {outcome.fuzz_sent} sent of {outcome.fuzz_drawn} drawn "
         f"(seed {config.seed}); run time {outcome.seconds:.1f} s",
@@ -244,7 +236,7 @@ def summary(outcome: LiveResult, config: LiveSettings, report_path: Path) -> str
     return "\n".join(lines)
 
 
-def write(outcome: LiveResult, config: LiveSettings, reports: Path, redact: Redactor) -> Path:
+def write(outcome: LiveResult, config: LiveSettings, reports: Path, redact: Callable[[str], str]) -> Path:
     reports.mkdir(parents=True, exist_ok=True)
     report_path = reports / "live-drift-report.md"
     report_path.write_text(redact(markdown(outcome, config)), encoding="utf-8")

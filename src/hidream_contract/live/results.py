@@ -5,7 +5,10 @@ GETs that name no image, so no task can come of them. Each task is read at most
 HIDREAM_LIVE_RESULT_READS times (default 4), HIDREAM_LIVE_RESULT_INTERVAL_S apart (default 5 s, the
 provider's own client's interval), until its status is final; the reads stop early rather than pass
 the run's time limit. Every answer is validated against the spec's response for its status, by field,
-with the if/then the spec gives `code` 0. Two more free reads: one without the token (must be
+with the if/then the spec gives `code` 0. The spec links the submit's `result.task_id` to this read's
+`task_id`, so every task id an accepted submit returns is read, also one the read cannot take (an
+empty string): the read must accept it (2xx, code 0), or it is drift (`result_readable`).
+Two more free reads: one without the token (must be
 refused) and one of a task id nobody created (must be rejected: 4xx or a non-zero `code`). A run
 that created no task reads nothing.
 
@@ -16,10 +19,9 @@ by the reads planned here.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -34,12 +36,11 @@ from hidream_contract.live.checks import (
     is_acceptance,
     is_rejection,
 )
+from hidream_contract.live.findings import LiveResult, Observation
 from hidream_contract.live.guard import TRANSIENT_STATUSES, CouldNotRun, DeadlineExceeded, NoAnswer
 from hidream_contract.live.requests_model import spec, validator_for
+from hidream_contract.live.wire import Wire
 from hidream_contract.spec import load, resolve, result_read
-
-if TYPE_CHECKING:
-    from hidream_contract.live.runner import LiveRun, Observation
 
 RESULT = result_read()
 OPERATION = f"{RESULT.label} ({RESULT.operation_id})"
@@ -94,23 +95,24 @@ class ResultReads:
         envelope = envelope_or_not_json(response)
         result = envelope.get("result") if isinstance(envelope, dict) else None
         task_id = result.get("task_id") if isinstance(result, dict) else None
-        if isinstance(task_id, str) and task_id:
+        if isinstance(task_id, str):  # an empty one too: the read must take what the submit gave
             self.tasks.append((probe, task_id))
 
     # --- the reads ------------------------------------------------------------------------------
-    def run(self, live: LiveRun) -> None:
+    def run(self, wire: Wire, outcome: LiveResult, *, timeout_s: float) -> None:
         """Read every noted task until final (bounded), then the two free negatives. Nothing when the
         run created no task: the result read is about tasks (and the submit is what failed)."""
         if not self.tasks:
             return
+        live = _Reading(wire, outcome, timeout_s)
         try:
             self._read_tasks(live)
             self._read(live, f"{RESULT.label} without the token", self.tasks[0][1], token=False)
             self._read(live, f"{RESULT.label} of an unknown task_id", f"unknown-{uuid.uuid4()}", unknown=True)
         except DeadlineExceeded as exc:
-            live.outcome.inconclusive.append(f"result reads stopped: {exc}")
+            outcome.inconclusive.append(f"result reads stopped: {exc}")
 
-    def _read_tasks(self, live: LiveRun) -> None:
+    def _read_tasks(self, live: _Reading) -> None:
         final = final_statuses()
         pending = list(self.tasks)
         for round_number in range(1, self.reads_per_task + 1):
@@ -123,7 +125,7 @@ class ResultReads:
             pending = still
             if not pending or round_number == self.reads_per_task:
                 break
-            if self._time_left(live) < self.interval_s + live.config.timeout_s:
+            if live.wire.time_left() < self.interval_s + live.timeout_s:
                 live.outcome.inconclusive.append(
                     f"result reads stopped before the run's time limit; {len(pending)} task(s) not final"
                 )
@@ -143,22 +145,19 @@ class ResultReads:
                 )
             )
 
-    def _time_left(self, live: LiveRun) -> float:
-        return live.config.max_run_s - (time.monotonic() - live._started)
-
     def _read(
-        self, live: LiveRun, name: str, task_id: str, *, token: bool = True, unknown: bool = False
+        self, live: _Reading, name: str, task_id: str, *, token: bool = True, unknown: bool = False
     ) -> list[Any] | None:
         """One read, checked; the sub-tasks' statuses of an accepted answer (None: no verdict)."""
-        headers = {"Authorization": live._authorization} if token else {}
-        url = live.config.base_url + RESULT.path
+        headers = {"Authorization": live.wire.authorization} if token else {}
+        url = live.wire.base_url + RESULT.path
         try:
-            response = live._session.get(url, params={"task_id": task_id}, headers=headers)
+            response = live.wire.session.get(url, params={"task_id": task_id}, headers=headers)
         except NoAnswer as exc:
             live.outcome.inconclusive.append(f"{name}: {exc}")
             return None
         live.outcome.probes_run.append(name)
-        curl = live._curl(response.request)
+        curl = live.wire.curl(response.request)
         if response.status_code in TRANSIENT_STATUSES:
             live.outcome.inconclusive.append(f"{name}: {describe(response)} (reads are not retried)")
             return None
@@ -189,7 +188,8 @@ class ResultReads:
                     name,
                     "result_readable",
                     "task_id",
-                    "a task the submit accepted can be read (2xx, code 0)",
+                    "a task the submit accepted can be read (2xx, code 0) by the `result.task_id` it "
+                    f"returned ({task_id!r})",
                     describe(response),
                     curl,
                 )
@@ -201,7 +201,7 @@ class ResultReads:
         subs = envelope["result"]["sub_task_results"]
         return [sub.get("task_status") for sub in subs]
 
-    def _conforms(self, live: LiveRun, name: str, response: Any, curl: str) -> None:
+    def _conforms(self, live: _Reading, name: str, response: Any, curl: str) -> None:
         status = response.status_code
         if status not in RESULT.statuses:
             documented = ", ".join(map(str, sorted(RESULT.statuses)))
@@ -254,6 +254,13 @@ class ResultReads:
     def _note(
         kind: str, probe: str, check: str, field: str, spec_says: str, service_did: str, reproduce: str
     ) -> Observation:
-        from hidream_contract.live.runner import Observation  # the runner imports this module
-
         return Observation(kind, probe, check, field, spec_says, service_did, reproduce, operation=OPERATION)
+
+
+class _Reading:
+    """What the reads of one run use: its wire, and the outcome their findings go to."""
+
+    def __init__(self, wire: Wire, outcome: LiveResult, timeout_s: float) -> None:
+        self.wire = wire
+        self.outcome = outcome
+        self.timeout_s = timeout_s

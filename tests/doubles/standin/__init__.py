@@ -3,7 +3,8 @@
     from tests.doubles.standin import running_standin
     with running_standin("faithful", token="standin-token") as standin:
         standin.base_url        # http://127.0.0.1:PORT/api-pub/gw/v3 (append /image/image_upscaler/async)
-        standin.accepted_tasks  # requests it accepted as paid tasks (code 0)
+        standin.accepted_tasks  # requests it accepted as tasks (code 0)
+        standin.billed_tasks    # of those, the ones whose request carried the token (billable)
         standin.requests        # requests it received
 
 Also a command: `python -m tests.doubles.standin --mode MODE --port 0` prints the base URL.
@@ -54,6 +55,10 @@ class StandIn:
     @property
     def accepted_tasks(self) -> int:
         return self._server.accepted_tasks
+
+    @property
+    def billed_tasks(self) -> int:
+        return self._server.billed_tasks
 
     @property
     def requests(self) -> int:

@@ -17,9 +17,10 @@ It serves `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the pr
 - Other methods on the path get 405 with `Allow: POST`; other paths 404.
 
 A mode switches one behaviour. `MODES` lists them with what they change; the contract check's
-tests (tests/test_contract_live.py) say which must pass and which must be reported as drift.
+tests (tests/live/test_contract_live.py) say which must pass and which must be reported as drift.
 `accepted_tasks` counts every task the stand-in created, also those whose answer it then lost
-(the gateway and reset modes): what a run really cost.
+(the gateway and reset modes); `billed_tasks` only those whose request carried the account's token
+(what a real service could bill: a drifted one that lets requests without it through bills nobody).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import socket
 import threading
 import uuid
@@ -104,6 +106,22 @@ MODES: dict[str, Mode] = {
     "moved-308": Mode(
         "drift", f"the operation answers 308 with Location: the same path under {MOVED_PREFIX} (which works)"
     ),
+    # What real clients send (the provider's page's samples, required-only and everything-set requests)
+    # and the facts the spec's link and auth scheme rely on.
+    "unauthenticated-500": Mode("drift", "requests without the account's token crash the service: HTTP 500"),
+    "user-id-bypasses-auth": Mode("drift", "a request with an `API-User-ID` header needs no token"),
+    "require-version": Mode("drift", "a missing `version` is refused (the spec: optional, default v1)"),
+    "require-api-user-id": Mode("drift", "a missing `API-User-ID` header is refused (the spec: optional)"),
+    "refuse-empty-user-id": Mode(
+        "drift", "an empty `API-User-ID` is refused (the provider's Python sample sends one)"
+    ),
+    "empty-task-id": Mode("drift", "an accepted task's `result.task_id` is an empty string"),
+    "auth-scheme-changed": Mode(
+        "drift", "the token is taken as `Authorization: Token <t>`; Bearer gets 401, WWW-Authenticate: Token"
+    ),
+    "lenient-json": Mode(
+        "harmless", "a body with a trailing comma (the provider's curl sample as written) is read as JSON"
+    ),
     # Gateways and networks in front of the service: one blip, then normal answers (harmless).
     "gateway-502-once": Mode("harmless", "the first request gets a gateway's HTML 502, then normal answers"),
     "gateway-502-on-task": Mode(
@@ -158,6 +176,7 @@ class StandInServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self.requests = 0
         self.accepted_tasks = 0
+        self.billed_tasks = 0
         self._done: set[str] = set()
         self.book = results.TaskBook()  # the accepted tasks, for the result read
 
@@ -184,9 +203,10 @@ class StandInServer(ThreadingHTTPServer):
             self.requests += 1
             return self.requests
 
-    def count_task(self) -> None:
+    def count_task(self, billed: bool) -> None:
         with self._lock:
             self.accepted_tasks += 1
+            self.billed_tasks += billed
 
     def first(self, event: str) -> bool:
         """True the first time `event` is asked about: for the modes that misbehave once."""
@@ -266,10 +286,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(405, self._error(CODE_METHOD_NOT_ALLOWED, texts["method"]), extra={"Allow": "POST"})
             return
         if not self._authorized():
+            if mode == "unauthenticated-500":
+                self._send(500, self._error(CODE_INTERNAL, texts["internal"]))
+                return
             status = 200 if mode == "auth-envelope" else 401
+            scheme = "Token" if mode == "auth-scheme-changed" else "Bearer"
             self._send(
-                status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra={"WWW-Authenticate": "Bearer"}
+                status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra={"WWW-Authenticate": scheme}
             )
+            return
+        user_id = self.headers.get("API-User-ID")
+        if (mode == "require-api-user-id" and user_id is None) or (
+            mode == "refuse-empty-user-id" and user_id == ""
+        ):
+            self._reject("API-User-ID: required" if user_id is None else "API-User-ID: must not be empty")
             return
         if mode == "strict-language" and lang is not None and lang not in MESSAGES:
             self._reject(f"X-accept-language: unsupported value {lang!r}")
@@ -280,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw) if raw else None
         except (ValueError, UnicodeDecodeError):
-            body = None
+            body = _lenient(raw) if mode == "lenient-json" else None
         if mode == "accept-anything":
             self._task(body if isinstance(body, dict) else {})
             return
@@ -296,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _task(self, body: dict[str, Any]) -> None:
         """Create the task and answer it (or, in the blip modes, lose the first answer)."""
         mode = self.server.mode
-        self.server.count_task()
+        self.server.count_task(billed=self.server.token_matches(self.headers.get("Authorization")))
         if mode == "gateway-502-on-task" and self.server.first("blip"):
             self._send_raw(502, GATEWAY_502, "text/html")
             return
@@ -310,6 +340,11 @@ class _Handler(BaseHTTPRequestHandler):
         header = self.headers.get("Authorization")
         if self.server.mode == "ignore-auth":
             return True
+        if self.server.mode == "user-id-bypasses-auth" and self.headers.get("API-User-ID") is not None:
+            return True
+        if self.server.mode == "auth-scheme-changed":  # only `Token <t>` passes
+            scheme, _, token = (header or "").partition(" ")
+            return scheme == "Token" and self.server.token_matches(f"Bearer {token}")
         if self.server.mode == "ignore-bad-token":
             return header is not None and header.startswith("Bearer ") and len(header) > len("Bearer ")
         return self.server.token_matches(header)
@@ -351,6 +386,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if mode == "rename-task-id":
             result["taskId"] = result.pop("task_id")
+        elif mode == "empty-task-id":
+            result["task_id"] = ""
         elif mode == "retype-sub-task-ids":
             result["sub_task_ids"] = result["sub_task_ids"][0]
         elif mode == "retype-code":
@@ -418,12 +455,22 @@ def _validate(body: dict[str, Any], mode: str) -> list[str]:
             problems.append(f"{name}: must be a string")
     if mode == "refuse-notify-url" and "notify_url" in body:
         problems.append("notify_url: callbacks are not available for this account")
+    if mode == "require-version" and "version" not in body:
+        problems.append("version: required")
     if mode == "new-required-field" and not isinstance(body.get("model"), str):
         problems.append("model: required")
     if mode == "strict-fields":
         known = {"image", "upsale_ratio", "version", "notify_url", "request_id"}
         problems += [f"{name}: unknown field" for name in sorted(set(body) - known)]
     return problems
+
+
+def _lenient(raw: bytes) -> Any:
+    """A body read by a JSON reader that tolerates trailing commas (the lenient-json mode)."""
+    try:
+        return json.loads(re.sub(rb",(\s*[}\]])", rb"\1", raw))
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _image_problems(image: str, *, refuse_base64: bool) -> list[str]:

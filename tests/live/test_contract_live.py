@@ -1,17 +1,25 @@
-"""The live check against the local stand-in: scripts/contract-live's exit status is the expected one.
+"""The live check against the local stand-in: the exit status is the expected one, and it says why.
 
-Every run checks, besides its own assertions: the stand-in created no more tasks than
-HIDREAM_LIVE_MAX_BILLABLE allows, every request the stand-in saw went through the guard, the report
-and JUnit were written, and the token (a canary) appears in no output and no file the run wrote.
+Most runs are in process (`hidream_contract.live.__main__.main(env)`: the same entry point the script
+runs, with its report, JUnit and summary); a few, marked slow, run scripts/contract-live as a
+subprocess, where the process boundary is what is tested (the script, its exit status, its output).
+
+Every run checks, besides its own assertions: the stand-in billed no more tasks than
+HIDREAM_LIVE_MAX_BILLABLE allows (tasks from requests carrying the token: nobody is billed for the
+others), every request the stand-in saw went through the guard, the report and JUnit were written,
+and the token (a canary) appears in no output and no file the run wrote.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +33,8 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from hidream import Secret
+from hidream_contract.live.__main__ import main
+from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.guard import (
     Budget,
     BudgetExhausted,
@@ -33,29 +43,33 @@ from hidream_contract.live.guard import (
     NoAnswer,
     TaskEvidence,
     Traffic,
+    authorization_digest,
     task_evidence,
 )
 from hidream_contract.live.guard import guarded_session as make_session
 from hidream_contract.live.probes import (
     Kind,
+    budget_for_all,
+    curl_sample_probe,
     default_budget,
     negative_probes,
     optional_fields,
     optional_headers,
     paid_probes,
     plan,
+    required_only,
     sample,
     silent_probes,
 )
 from hidream_contract.live.requests_model import (
     Intent,
-    authorization_digest,
     expectation_for,
     header_parameters,
     names_real_image,
     request_schema,
 )
-from hidream_contract.live.runner import LiveResult, LiveRun
+from hidream_contract.live.runner import LiveRun
+from hidream_contract.live.samples import curl_sample, python_sample
 from hidream_contract.live.settings import UsageError, load
 from hidream_contract.live.surface import coverage, documented_surface, share
 from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
@@ -68,6 +82,7 @@ SUBMIT_PATH = submit().path
 CANARY = "canary-tok-5f0c7e19ab"
 DEFAULT_BUDGET = default_budget()
 PAID = len(paid_probes())
+SWEEP_BUDGET = 3  # every mode is judged at this budget: the paid probes, no spare
 RUN_TIMEOUT_S = 120
 FAST = {  # a local stand-in needs no politeness, and a few negative cases per run are enough here
     "HIDREAM_LIVE_MAX_RPS": "1000",
@@ -86,46 +101,21 @@ class Run:
     standin: StandIn | None
 
 
-def contract_live(
-    tmp_path: Path,
-    mode: str | None = "faithful",
-    *,
-    standin_token: str = CANARY,
-    budget: int | None = None,
-    probes: str | None = None,
-    env: dict[str, str] | None = None,
-) -> Run:
-    """Run scripts/contract-live against a fresh stand-in (or none, with mode=None). Budget and probe
-    set are the defaults unless given."""
-    reports = tmp_path / "reports"
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith("HIDREAM_") and k not in ("PYTEST_ADDOPTS",)
-    }
-    base.update(FAST, HIDREAM_API_TOKEN=CANARY, HIDREAM_LIVE_REPORTS_DIR=str(reports))
+def _settings(
+    reports: Path, budget: int | None, probes: str | None, env: dict[str, str] | None, base_url: str | None
+) -> dict[str, str]:
+    full = {**FAST, "HIDREAM_API_TOKEN": CANARY, "HIDREAM_LIVE_REPORTS_DIR": str(reports)}
     if budget is not None:
-        base["HIDREAM_LIVE_MAX_BILLABLE"] = str(budget)
+        full["HIDREAM_LIVE_MAX_BILLABLE"] = str(budget)
     if probes is not None:
-        base["HIDREAM_LIVE_PROBES"] = probes
+        full["HIDREAM_LIVE_PROBES"] = probes
+    full.update({"HIDREAM_API_BASE_URL": base_url} if base_url else {})
+    full.update(env or {})
+    return {k: v for k, v in full.items() if v != "<unset>"}
 
-    def _run(base_url: str | None) -> subprocess.CompletedProcess[str]:
-        full = {**base, **({"HIDREAM_API_BASE_URL": base_url} if base_url else {}), **(env or {})}
-        full = {k: v for k, v in full.items() if v != "<unset>"}
-        return subprocess.run(
-            [str(SCRIPTS / "contract-live")],
-            cwd=ROOT,
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
-            check=False,
-        )
 
-    if mode is None:
-        done, standin = _run((env or {}).get("HIDREAM_API_BASE_URL")), None
-    else:
-        with running_standin(mode, token=standin_token) as standin:
-            done = _run(standin.base_url)
-    output = done.stdout + done.stderr
+def _finish(done: tuple[int, str], reports: Path, standin: StandIn | None, limit: int) -> Run:
+    status, output = done
     report_file, junit_file = reports / "live-drift-report.md", reports / "live-junit.xml"
     report = report_file.read_text("utf-8") if report_file.exists() else ""
     junit = junit_file.read_text("utf-8") if junit_file.exists() else ""
@@ -134,12 +124,72 @@ def contract_live(
     for path in reports.rglob("*") if reports.exists() else []:
         assert CANARY not in path.read_text("utf-8", errors="replace"), f"token leaked into {path.name}"
     if standin is not None:
-        limit = int((env or {}).get("HIDREAM_LIVE_MAX_BILLABLE", budget or DEFAULT_BUDGET))
-        assert standin.accepted_tasks <= limit, f"{standin.accepted_tasks} tasks created, budget {limit}"
+        assert standin.billed_tasks <= limit, f"{standin.billed_tasks} billed tasks, budget {limit}"
         counted = re.search(r"requests sent: (\d+)", report)
         if counted is not None:  # every request the stand-in saw went through the guard, which counted it
             assert int(counted.group(1)) == standin.requests
-    return Run(done.returncode, output, report, junit, standin)
+    return Run(status, output, report, junit, standin)
+
+
+def check_run(
+    tmp_path: Path,
+    mode: str | None = "faithful",
+    *,
+    standin_token: str = CANARY,
+    budget: int | None = None,
+    probes: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """The live check's entry point, in process, against a fresh stand-in (or none, with mode=None)."""
+    reports = tmp_path / "reports"
+
+    def _main(base_url: str | None) -> tuple[int, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(_settings(reports, budget, probes, env, base_url))
+        return status, out.getvalue() + err.getvalue()
+
+    if mode is None:
+        done, standin = _main(None), None
+    else:
+        with running_standin(mode, token=standin_token) as standin:
+            done = _main(standin.base_url)
+    limit = int((env or {}).get("HIDREAM_LIVE_MAX_BILLABLE", budget or DEFAULT_BUDGET))
+    return _finish(done, reports, standin, limit)
+
+
+def contract_live(
+    tmp_path: Path,
+    mode: str | None = "faithful",
+    *,
+    budget: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """scripts/contract-live as a subprocess (slow: for what the process boundary is about)."""
+    reports = tmp_path / "reports"
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith("HIDREAM_") and k not in ("PYTEST_ADDOPTS",)
+    }
+
+    def _run(base_url: str | None) -> tuple[int, str]:
+        full = {**base, **_settings(reports, budget, None, env, base_url)}
+        done = subprocess.run(
+            [str(SCRIPTS / "contract-live")],
+            cwd=ROOT,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
+        return done.returncode, done.stdout + done.stderr
+
+    if mode is None:
+        done, standin = _run(None), None
+    else:
+        with running_standin(mode, token=CANARY) as standin:
+            done = _run(standin.base_url)
+    return _finish(done, reports, standin, budget or DEFAULT_BUDGET)
 
 
 def in_process(mode: str, budget: int | None = None, **env: str) -> tuple[LiveResult, StandIn]:
@@ -150,9 +200,11 @@ def in_process(mode: str, budget: int | None = None, **env: str) -> tuple[LiveRe
             settings["HIDREAM_LIVE_MAX_BILLABLE"] = str(budget)
         config = load(settings)
         outcome = LiveRun(config).run()
-    assert standin.accepted_tasks <= config.max_billable, (mode, standin.accepted_tasks, config.max_billable)
+    assert standin.billed_tasks <= config.max_billable, (mode, standin.billed_tasks, config.max_billable)
     assert outcome.tasks_created <= config.max_billable
-    assert standin.accepted_tasks <= outcome.tasks_created  # what the guard counted covers what was created
+    assert standin.billed_tasks <= outcome.tasks_created  # what the guard counted covers what was billed
+    # Tasks without the token (a drifted service) never outnumber the requests sent without it.
+    assert standin.accepted_tasks - standin.billed_tasks <= outcome.traffic.unbilled
     assert outcome.traffic.sent == standin.requests
     return outcome, standin
 
@@ -163,6 +215,7 @@ def drift_rows(report: str) -> set[tuple[str, str]]:
 
 
 HARMLESS = [name for name, mode in MODES.items() if mode.kind in ("faithful", "harmless")]
+OUTAGES = [name for name, mode in MODES.items() if mode.kind == "outage"]
 GATEWAY_BLIPS = ["gateway-502-once", "gateway-502-on-task", "reset-on-task"]
 
 # Each drift mode, and the (check, field) the report must name for it.
@@ -183,6 +236,14 @@ DRIFT = {
     "refuse-notify-url": ("accepted_when_valid", "notify_url"),
     "refuse-api-user-id": ("accepted_when_valid", "API-User-ID"),
     "moved-308": ("endpoint_not_moved", "Location"),
+    # What real clients send, and what the spec's link and auth scheme rely on (issue 18).
+    "unauthenticated-500": ("not_a_server_error", "Authorization"),
+    "user-id-bypasses-auth": ("auth_enforced", "Authorization"),
+    "require-version": ("accepted_when_valid", "version"),
+    "require-api-user-id": ("accepted_when_valid", "API-User-ID"),
+    "refuse-empty-user-id": ("accepted_when_valid", "API-User-ID"),
+    "empty-task-id": ("result_readable", "task_id"),
+    "auth-scheme-changed": ("auth_scheme_kept", "Authorization"),
     "ignore-auth": ("auth_enforced", "Authorization"),
     "ignore-bad-token": ("auth_enforced", "Authorization"),
     "wrong-content-type": ("content_type_conformance", "Content-Type"),
@@ -208,7 +269,7 @@ def test_every_drift_mode_of_the_standin_has_an_expectation() -> None:
 def test_faithful_run_at_the_default_budget_creates_only_the_paid_tasks_and_covers_the_surface(
     tmp_path: Path,
 ) -> None:
-    run = contract_live(tmp_path, "faithful")
+    run = check_run(tmp_path, "faithful")
     assert run.status == 0, run.output
     assert run.standin is not None
     assert run.standin.accepted_tasks == PAID == DEFAULT_BUDGET - 1  # one spare, unused
@@ -220,10 +281,11 @@ def test_faithful_run_at_the_default_budget_creates_only_the_paid_tasks_and_cove
     )  # the summary says both
     assert f"documented surface exercised {total}/{total}" in run.output
     assert "## Left out" not in run.report
+    assert "2 without the account's token, outside the budget" in run.report  # the two auth probes
 
 
 def test_the_coverage_table_names_each_item_with_its_probe_and_what_the_service_did(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "faithful")
+    run = check_run(tmp_path, "faithful")
     for item in documented_surface():
         assert re.search(rf"^\| {re.escape(item.label)} \| {item.kind} \|", run.report, re.MULTILINE), item
     row = next(line for line in run.report.splitlines() if line.startswith("| `notify_url`"))
@@ -237,7 +299,7 @@ def test_the_coverage_table_names_each_item_with_its_probe_and_what_the_service_
 
 @pytest.mark.parametrize("mode", HARMLESS)
 def test_faithful_and_harmless_variations_pass(tmp_path: Path, mode: str) -> None:
-    run = contract_live(tmp_path, mode)
+    run = check_run(tmp_path, mode, budget=SWEEP_BUDGET)
     assert run.status == 0, run.output
     assert "the service matches the spec (exit 0)" in run.output
     assert drift_rows(run.report) == set()
@@ -247,23 +309,26 @@ def test_faithful_and_harmless_variations_pass(tmp_path: Path, mode: str) -> Non
 
 @pytest.mark.parametrize("mode", sorted(DRIFT))
 def test_every_drift_mode_exits_1_naming_the_check_and_field(tmp_path: Path, mode: str) -> None:
-    run = contract_live(tmp_path, mode)
+    """At budget 3 (the paid probes, no spare): every drift is caught, named, never over budget, no leak
+    (check_run asserts the last two). A larger budget only runs more of the same plan."""
+    run = check_run(tmp_path, mode, budget=SWEEP_BUDGET)
     assert run.status == 1, run.output
     assert DRIFT[mode] in drift_rows(run.report), run.report
     check, field = DRIFT[mode]
     assert f"drift: {check} on {field}" in run.output  # the terminal summary names it too
     assert f"POST {SUBMIT_PATH}" in run.report
-    assert f"curl -X {'GET' if mode.startswith('result-') else 'POST'}" in run.report
+    on_the_read = mode.startswith("result-") or check == "result_readable"
+    assert f"curl -X {'GET' if on_the_read else 'POST'}" in run.report
     assert "$HIDREAM_API_TOKEN" in run.report
     assert re.search(r'failures="[1-9]', run.junit)
 
 
-@pytest.mark.parametrize("budget", [1, 2])
+@pytest.mark.parametrize("budget", [1, pytest.param(2, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_no_mode_creates_more_tasks_than_the_budget(mode: str, budget: int) -> None:
     outcome, standin = in_process(mode, budget)  # in_process asserts the bound; here, that it was reached
     if mode in ("accept-anything", "ignore-auth", "accept-imageless"):
-        assert standin.accepted_tasks == budget  # a service that accepts everything: spent, never exceeded
+        assert standin.billed_tasks == budget  # a service that accepts everything: spent, never exceeded
         assert outcome.left_out
 
 
@@ -271,12 +336,13 @@ def test_a_drifted_service_that_accepts_requests_without_an_image_cannot_exceed_
     outcome, standin = in_process("accept-anything")
     assert standin.accepted_tasks == outcome.budget.accepted == DEFAULT_BUDGET
     assert outcome.exit_status == 1
-    assert outcome.left_out[-PAID:] == [p.name for p in paid_probes()]  # what the budget left out is listed
+    # What the budget left out is listed: the paid probes, and the page's curl sample after them.
+    assert outcome.left_out[-PAID - 1 :] == [*(p.name for p in paid_probes()), curl_sample_probe().name]
     assert "allows no more" in outcome.left_out_reason
 
 
 def test_the_report_says_what_the_drift_is_and_what_the_service_did(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "new-required-field")
+    run = check_run(tmp_path, "new-required-field")
     section = run.report.split("### 1.")[1]
     assert (
         "the spec says: a request with the token and a body valid per UpscaleRequest is accepted" in section
@@ -287,10 +353,10 @@ def test_the_report_says_what_the_drift_is_and_what_the_service_did(tmp_path: Pa
 
 
 def test_an_optional_field_that_breaks_the_service_is_named_with_its_value(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "refuse-api-user-id")
+    run = check_run(tmp_path, "refuse-api-user-id")
     section = run.report.split("### 1.")[1]
-    assert 'API-User-ID: "hidream-contract-check"' in section  # the header that was sent, quoted
-    assert "seen on: every optional field and header" in section
+    assert 'API-User-ID: ""' in section  # the header that was sent, quoted: the page's Python sample's
+    assert "seen on: provider's Python sample, as written, every optional field and header" in section
 
 
 # --- gateways: blips are no verdict, redirects are drift -------------------------------------------
@@ -311,7 +377,7 @@ def test_one_gateway_blip_then_normal_answers_is_never_a_drift_verdict(mode: str
 def test_a_blip_that_spends_the_budget_before_the_sample_is_could_not_run_and_lists_what_was_left(
     tmp_path: Path,
 ) -> None:
-    run = contract_live(tmp_path, "gateway-502-on-task", budget=1)
+    run = check_run(tmp_path, "gateway-502-on-task", budget=1)
     assert run.status == 2, run.output
     assert "the provider's sample got no conclusive answer before the budget ran out" in run.output
     assert "## Left out: the budget ran out" in run.report
@@ -321,7 +387,7 @@ def test_a_blip_that_spends_the_budget_before_the_sample_is_could_not_run_and_li
 
 
 def test_when_the_budget_runs_out_after_the_sample_the_verdict_stands_on_what_ran(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "faithful", budget=1)
+    run = check_run(tmp_path, "faithful", budget=1)
     assert run.status == 0, run.output
     assert run.standin is not None
     assert run.standin.accepted_tasks == 1
@@ -339,7 +405,9 @@ def test_a_redirect_is_drift_named_with_its_location_never_followed_never_charge
     assert "/api-pub/gw/v4" in drift.service_did
     assert standin.accepted_tasks == 0  # the working endpoint behind the redirect was never called
     assert outcome.traffic.statuses == {308: standin.requests}
-    assert outcome.budget.possible == standin.requests  # one count per answer: no hop counted again
+    # One count per answer with the token, no hop counted again (the ones without it bill nobody).
+    assert outcome.budget.possible == standin.requests - outcome.traffic.unbilled
+    assert outcome.traffic.unbilled == 2  # the two auth probes
 
 
 # --- could not run ----------------------------------------------------------------------------------
@@ -347,7 +415,7 @@ def test_a_redirect_is_drift_named_with_its_location_never_followed_never_charge
 
 @pytest.mark.parametrize("mode", ["unavailable", "throttled"])
 def test_a_service_that_is_down_or_throttling_is_could_not_run(tmp_path: Path, mode: str) -> None:
-    run = contract_live(tmp_path, mode)
+    run = check_run(tmp_path, mode)
     assert run.status == 2, run.output
     assert run.standin is not None
     assert run.standin.accepted_tasks == 0
@@ -356,7 +424,7 @@ def test_a_service_that_is_down_or_throttling_is_could_not_run(tmp_path: Path, m
 
 
 def test_missing_token_is_a_usage_error_and_sends_nothing(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "faithful", env={"HIDREAM_API_TOKEN": "<unset>"})
+    run = check_run(tmp_path, "faithful", env={"HIDREAM_API_TOKEN": "<unset>"})
     assert run.status == 2
     assert "HIDREAM_API_TOKEN is not set" in run.output
     assert run.standin is not None
@@ -375,7 +443,7 @@ def test_missing_token_is_a_usage_error_and_sends_nothing(tmp_path: Path) -> Non
 def test_a_token_that_cannot_travel_in_a_header_is_refused_before_anything_is_sent(
     tmp_path: Path, token: str, said: str
 ) -> None:
-    run = contract_live(tmp_path, "faithful", env={"HIDREAM_API_TOKEN": token})
+    run = check_run(tmp_path, "faithful", env={"HIDREAM_API_TOKEN": token})
     assert run.status == 2, run.output
     assert "HIDREAM_API_TOKEN" in run.output
     assert said in run.output
@@ -412,9 +480,7 @@ def test_unreachable_host_is_could_not_run(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    run = contract_live(
-        tmp_path, None, env={"HIDREAM_API_BASE_URL": f"http://127.0.0.1:{port}/api-pub/gw/v3"}
-    )
+    run = check_run(tmp_path, None, env={"HIDREAM_API_BASE_URL": f"http://127.0.0.1:{port}/api-pub/gw/v3"})
     assert run.status == 2, run.output
     assert f"cannot connect to http://127.0.0.1:{port}" in run.output
     assert "tasks: 0 created;" in run.output  # nothing was delivered, so nothing is counted
@@ -424,7 +490,7 @@ def test_unreachable_host_is_could_not_run(tmp_path: Path) -> None:
     ("mode", "said"), [("faithful", "the token was refused"), ("auth-envelope", "seems refused")]
 )
 def test_a_rejected_token_is_could_not_run(tmp_path: Path, mode: str, said: str) -> None:
-    run = contract_live(tmp_path, mode, standin_token="another-accounts-token")
+    run = check_run(tmp_path, mode, standin_token="another-accounts-token")
     assert run.status == 2, run.output
     assert said in run.output
     assert run.standin is not None
@@ -435,30 +501,33 @@ def test_a_rejected_token_is_could_not_run(tmp_path: Path, mode: str, said: str)
 
 
 def test_all_asks_for_the_silent_probes_and_refuses_a_budget_too_small_before_sending(tmp_path: Path) -> None:
-    needed = PAID + len(silent_probes())
-    run = contract_live(tmp_path, "faithful", budget=needed - 1, probes="all")
+    needed = budget_for_all()
+    assert needed == PAID + len(silent_probes()) + 1  # and the page's curl sample
+    run = check_run(tmp_path, "faithful", budget=needed - 1, probes="all")
     assert run.status == 2
     assert f"needs HIDREAM_LIVE_MAX_BILLABLE >= {needed}" in run.output
     assert run.standin is not None
     assert run.standin.requests == 0
 
 
+@pytest.mark.slow  # three full runs
 def test_silent_documentation_is_recorded_not_failed(tmp_path: Path) -> None:
-    needed = PAID + len(silent_probes())
-    faithful = contract_live(tmp_path / "a", "faithful", budget=needed, probes="all")
-    strict = contract_live(tmp_path / "b", "strict-fields", budget=needed, probes="all")
+    needed = budget_for_all()
+    faithful = check_run(tmp_path / "a", "faithful", budget=needed, probes="all")
+    strict = check_run(tmp_path / "b", "strict-fields", budget=needed, probes="all")
     assert faithful.status == strict.status == 0, faithful.output + strict.output
     row = re.compile(r"^\| unknown body field \| `x_undocumented_field` \| (\w+) it", re.MULTILINE)
     assert row.findall(faithful.report) == ["accepted"]
     assert row.findall(strict.report) == ["rejected"]
     assert "| GET (undeclared) | `HTTP method` | answered HTTP 405" in faithful.report
-    default = contract_live(tmp_path / "c", "faithful")
+    default = check_run(tmp_path / "c", "faithful")
     assert "## Not asked (HIDREAM_LIVE_PROBES=auto)" in default.report
     assert "- unknown body field" in default.report
 
 
+@pytest.mark.slow  # the full fuzz count
 def test_the_default_fuzz_count_sends_negative_cases(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "faithful", env={"HIDREAM_LIVE_FUZZ_EXAMPLES": "<unset>"})
+    run = check_run(tmp_path, "faithful", env={"HIDREAM_LIVE_FUZZ_EXAMPLES": "<unset>"})
     assert run.status == 0, run.output
     sent = re.search(r"negative cases from schemathesis: (\d+) sent of 30 drawn", run.report)
     assert sent is not None
@@ -476,7 +545,7 @@ def test_free_creates_no_task_on_a_faithful_service_and_still_catches_acceptance
 
 
 def test_a_service_echoing_the_token_is_redacted(tmp_path: Path) -> None:
-    run = contract_live(tmp_path, "echo-auth")
+    run = check_run(tmp_path, "echo-auth")
     assert run.status == 0
     assert "(Authorization: Bearer [REDACTED])" in run.report  # it was there, and scrubbed
 
@@ -496,28 +565,61 @@ def test_every_negative_probe_uses_a_real_image_unless_its_rule_is_about_the_ima
         assert expected.intent is Intent.REJECT, probe.name  # the documentation says: rejected
 
 
-def test_the_paid_probes_are_the_sample_as_documented_and_one_with_every_optional_field_and_header() -> None:
-    first, full = paid_probes()
-    assert first.body == sample()
-    assert first.headers == {}
+def test_the_paid_probes_are_what_real_clients_send_the_page_sample_required_only_and_everything_set() -> (
+    None
+):
+    python, required, full = paid_probes()
+    assert python.body == python_sample().data  # the page's Python sample as written...
+    assert (
+        python.headers == python_sample().headers == {"Content-Type": "application/json", "API-User-ID": ""}
+    )
+    assert python.body == sample()  # ...whose body is the spec's imageUrl example
+    assert required.body == required_only() == {k: sample()[k] for k in request_schema()["required"]}
+    assert required.headers == {}
     assert set(optional_fields()) <= set(full.body)
     assert full.body["upsale_ratio"] == 4
     assert not full.body["image"].startswith("http")
     declared = {p["name"] for p in header_parameters() if not p.get("required")}
     assert set(full.headers) == set(optional_headers()) == declared
     assert full.body["notify_url"].startswith("https://example.com/")  # reserved for documentation
-    for probe in (first, full):
+    for probe in (python, required, full):
         expected = expectation_for(json.dumps(probe.body), {**probe.headers, "Authorization": "Bearer t"},
                                    authorization_digest("Bearer t"))  # fmt: skip
         assert expected.intent is Intent.ACCEPT, probe.name
     assert set(request_schema()["properties"]) <= set(full.body)
 
 
+def test_the_page_samples_are_read_from_the_page_as_written() -> None:
+    page = (SPEC_PATH.parent / "reference" / "image_upscaler_submit.zh.txt").read_text("utf-8")
+    curl = curl_sample()
+    assert f"-d '{curl.body}'" in page  # byte for byte
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(curl.body)  # the trailing comma: not strict JSON
+    probe = curl_sample_probe()
+    assert (probe.raw, probe.kind, probe.headers) == (
+        curl.body,
+        Kind.SILENT,
+        {"Content-Type": "application/json"},
+    )
+    assert probe.body == sample()  # what it means to a reader that tolerates the comma
+    expected = expectation_for(curl.body, {"Authorization": "Bearer t"}, authorization_digest("Bearer t"))
+    assert (expected.intent, expected.fields) == (Intent.SILENT, ("body",))  # recorded, never failed
+    assert "'API-User-ID': ''" in page  # the Python sample's empty user id, sent as written
+
+
+def test_the_free_auth_probes_carry_every_optional_header() -> None:
+    auth = [p for p in negative_probes() if p.auth != "token"]
+    assert [p.name for p in auth] == ["no token", "invalid token"]
+    for probe in auth:
+        assert set(optional_headers()) <= set(probe.headers), probe.name
+
+
 def test_the_plan_runs_negatives_before_anything_a_faithful_service_bills() -> None:
     chosen = plan("auto", DEFAULT_BUDGET)
     assert chosen.negative == negative_probes()
     assert [p.name for p in chosen.paid] == [p.name for p in paid_probes()]
-    assert chosen.paid[0].name == "provider's sample"  # the most valuable paid probe first
+    assert chosen.paid[0].name == "provider's Python sample, as written"  # the most valuable first
+    assert [p.name for p in chosen.silent] == ["provider's curl sample, as written"]  # on the spare
     assert [p.name for p in chosen.not_asked] == [p.name for p in silent_probes()]
     assert plan("free", 1).paid == []
 
@@ -909,12 +1011,139 @@ def test_the_mock_suite_and_the_live_check_run_in_one_process(mock_base_url: str
     assert outcome.exit_status == 0
 
 
-def test_the_readme_states_the_rule_and_the_defaults_the_code_has() -> None:
-    text = " ".join((ROOT / "README.md").read_text("utf-8").split())
-    section = text.split("## Running against the live API")[1].split("## When the spec changes")[0]
+def test_the_docs_state_the_rule_and_the_defaults_the_code_has() -> None:
+    section = " ".join((ROOT / "docs" / "live-check.md").read_text("utf-8").split())
     assert "The rule: the budget counts tasks, not requests." in section
     assert f"The default budget is {DEFAULT_BUDGET}" in section
-    assert f"needs `HIDREAM_LIVE_MAX_BILLABLE` ≥ {PAID + len(silent_probes())}" in section
+    assert f"needs `HIDREAM_LIVE_MAX_BILLABLE` ≥ {budget_for_all()}" in section
     for name, mode in MODES.items():  # every stand-in mode is listed under its kind
         assert f"`{name}`" in section, name
         assert mode.kind in ("faithful", "harmless", "drift", "outage")
+
+
+# --- requests without the token, the page's samples, the auth scheme, the spec's link (issue 18) ---------
+
+
+def test_requests_without_the_token_never_count_against_the_budget() -> None:
+    adapter = GuardedAdapter(
+        budget=Budget(1),
+        traffic=Traffic(),
+        min_interval_s=0.0,
+        timeout_s=5.0,
+        deadline=1e18,
+        retries=2,
+        max_retry_wait_s=0.0,
+        account_authorization_digest=authorization_digest(f"Bearer {CANARY}"),
+    )
+    with running_standin("unauthenticated-500", token=CANARY) as standin, make_session(adapter) as session:
+        url = standin.base_url + SUBMIT_PATH
+        for headers in ({}, {"Authorization": "Bearer another"}, {"Authorization": "Bearer another"}):
+            assert session.post(url, json=SAMPLE, headers=headers, timeout=5).status_code == 500
+        assert standin.requests == 9  # each tried three times: retries are free for them too
+        assert (adapter.budget.possible, adapter.budget.refused) == (0, 0)
+        assert adapter.traffic.unbilled == 9
+        assert _post(session, standin, SAMPLE).json()["code"] == 0  # the budget is all there
+        with pytest.raises(BudgetExhausted):
+            _post(session, standin, SAMPLE)
+        assert session.post(url, json=SAMPLE, timeout=5).status_code == 500  # still sent: it bills nobody
+    assert adapter.budget.possible == 1
+
+
+def test_a_service_that_crashes_on_requests_without_the_token_is_drift_not_down() -> None:
+    outcome, standin = in_process("unauthenticated-500", SWEEP_BUDGET)
+    assert outcome.exit_status == 1, outcome.could_not_run
+    drift = next(f for f in outcome.drifts if f.field == "Authorization")
+    assert drift.check == "not_a_server_error"
+    assert drift.probe == "no token"
+    assert "without the account's token is refused" in drift.spec_says
+    assert not any("looks down" in reason for reason in outcome.could_not_run)
+    assert standin.billed_tasks == outcome.budget.accepted == PAID  # the 500s spent nothing
+    assert outcome.traffic.unbilled >= 6  # both auth probes, three tries each
+
+
+def test_looks_down_only_after_a_request_with_the_token_failed_too() -> None:
+    outcome, _ = in_process("unavailable")
+    assert outcome.exit_status == 2
+    assert any("looks down" in reason for reason in outcome.could_not_run)
+    with_token = outcome.traffic.sent - outcome.traffic.unbilled
+    assert with_token >= 1  # the verdict waited for a request with the token
+
+
+def test_a_changed_auth_scheme_is_drift_named_not_a_refused_token(tmp_path: Path) -> None:
+    run = check_run(tmp_path, "auth-scheme-changed")
+    assert run.status == 1, run.output
+    assert ("auth_scheme_kept", "Authorization") in drift_rows(run.report)
+    assert "WWW-Authenticate: Token" in run.report
+    assert "the token was refused" not in run.output
+    faithful = check_run(tmp_path / "refused", "faithful", standin_token="another-accounts-token")
+    assert faithful.status == 2  # a Bearer challenge: the token itself is refused
+    assert "the token was refused" in faithful.output
+    assert drift_rows(faithful.report) == set()
+
+
+def test_an_empty_task_id_is_drift_on_the_read_the_spec_links_it_to() -> None:
+    outcome, _ = in_process("empty-task-id", SWEEP_BUDGET)
+    drift = next(f for f in outcome.drifts if f.check == "result_readable")
+    assert drift.field == "task_id"
+    assert "''" in drift.spec_says  # the value the submit returned
+    assert drift.reproduce.startswith("curl -X GET")
+    assert re.search(r"task_id=(&|'|$)", drift.reproduce)  # the empty value, as sent
+
+
+def test_the_page_curl_sample_is_recorded_whatever_the_service_does(tmp_path: Path) -> None:
+    row = re.compile(r"^\| provider's curl sample, as written \| `body` \| (\w+) it", re.MULTILINE)
+    faithful = check_run(tmp_path / "a", "faithful")
+    assert faithful.status == 0, faithful.output
+    assert row.findall(faithful.report) == ["rejected"]
+    lenient = check_run(tmp_path / "b", "lenient-json")
+    assert lenient.status == 0, lenient.output
+    assert row.findall(lenient.report) == ["accepted"]
+    assert lenient.standin is not None
+    assert lenient.standin.billed_tasks == PAID + 1 == DEFAULT_BUDGET  # the spare bought it
+
+
+def test_a_user_id_never_replaces_the_token() -> None:
+    outcome, standin = in_process("user-id-bypasses-auth", SWEEP_BUDGET)
+    drifts = {(f.probe.split(" (")[0], f.check) for f in outcome.drifts}
+    assert ("no token", "auth_enforced") in drifts
+    assert standin.billed_tasks <= SWEEP_BUDGET
+    assert standin.accepted_tasks > standin.billed_tasks  # the drifted service let them through
+
+
+# --- the process boundary: the script, its exit status, its output (slow) ------------------------------
+
+
+@pytest.mark.slow
+def test_a_usage_error_returns_without_loading_schemathesis() -> None:
+    code = (
+        "import sys\n"
+        "from hidream_contract.live.__main__ import main\n"
+        "status = main({})\n"
+        "print(status, 'schemathesis' in sys.modules, 'hypothesis' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIDREAM_")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+    assert done.stdout.split() == ["2", "False", "False"], done.stdout + done.stderr
+    assert "HIDREAM_API_TOKEN is not set" in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "status"), [("faithful", 0), ("rename-task-id", 1), ("unavailable", 2)])
+def test_the_script_exits_with_the_verdict(tmp_path: Path, mode: str, status: int) -> None:
+    run = contract_live(tmp_path, mode)
+    assert run.status == status, run.output
+    assert f"(exit {status})" in run.output
+    assert "==> contract-live:" in run.output
+    assert run.report
+    assert run.junit
+
+
+@pytest.mark.slow
+def test_the_script_with_no_token_is_a_usage_error_and_sends_nothing(tmp_path: Path) -> None:
+    run = contract_live(tmp_path, "faithful", env={"HIDREAM_API_TOKEN": "<unset>"})
+    assert run.status == 2
+    assert "HIDREAM_API_TOKEN is not set" in run.output
+    assert run.standin is not None
+    assert run.standin.requests == 0

@@ -1,6 +1,6 @@
 """The live check reads back the tasks its paid probes created: free, bounded, every answer validated.
 
-(The drift modes of the result read are in tests/test_contract_live.py's DRIFT table with the others.)
+(The drift modes of the result read are in tests/live/test_contract_live.py's DRIFT table with the others.)
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.guard import (
     Budget,
     BudgetExhausted,
@@ -16,13 +17,15 @@ from hidream_contract.live.guard import (
     Traffic,
     guarded_session,
 )
+from hidream_contract.live.probes import paid_probes
 from hidream_contract.live.results import RESULT, ReadAllowance
-from hidream_contract.live.runner import LiveResult, LiveRun
+from hidream_contract.live.runner import LiveRun
 from hidream_contract.live.settings import UsageError, load
 from hidream_contract.spec import submit
 from tests.doubles.standin import StandIn, running_standin
 
 TOKEN = "live-results-token"
+PAID = len(paid_probes())  # the tasks a faithful run creates
 FAST = {
     "HIDREAM_LIVE_MAX_RPS": "1000",
     "HIDREAM_LIVE_MAX_RETRY_WAIT_S": "0",
@@ -46,21 +49,21 @@ def test_a_faithful_run_reads_every_created_task_until_final_at_no_extra_task() 
     sleeps: list[float] = []
     outcome, standin = live("faithful", sleeps, HIDREAM_LIVE_RESULT_INTERVAL_S="2")
     assert outcome.exit_status == 0, outcome.findings
-    assert standin.accepted_tasks == outcome.tasks_created == 2  # the paid probes' tasks, nothing more
-    # The stand-in's tasks are final at the third read: 3 rounds for 2 tasks, 2 s apart.
-    assert len(reads_of_tasks(outcome)) == 6
+    assert standin.accepted_tasks == outcome.tasks_created == PAID  # the paid probes' tasks, nothing more
+    # The stand-in's tasks are final at the third read: 3 rounds for every task, 2 s apart.
+    assert len(reads_of_tasks(outcome)) == 3 * PAID
     assert sleeps.count(2.0) == 2
     assert f"{RESULT.label} of an unknown task_id" in outcome.probes_run
     assert f"{RESULT.label} without the token" in outcome.probes_run
-    assert standin.book.reads == 7  # and the read without the token was refused before the book
+    assert standin.book.reads == 3 * PAID + 1  # and the read without the token was refused before the book
     assert not outcome.drifts
 
 
 def test_reads_are_bounded_when_a_task_never_finishes() -> None:
     # The statuses cannot be read in this mode, so no task ever looks final: the reads stop at the bound.
     outcome, standin = live("result-rename-status", HIDREAM_LIVE_RESULT_READS="3")
-    assert len(reads_of_tasks(outcome)) == 2 * 3
-    assert standin.accepted_tasks == 2
+    assert len(reads_of_tasks(outcome)) == PAID * 3
+    assert standin.accepted_tasks == PAID
     assert outcome.exit_status == 1
 
 
@@ -68,7 +71,7 @@ def test_a_task_not_final_within_the_reads_is_recorded_not_failed() -> None:
     outcome, _ = live("faithful", HIDREAM_LIVE_RESULT_READS="2")
     assert outcome.exit_status == 0
     notes = [f for f in outcome.findings if f.check == "task not final within the reads"]
-    assert len(notes) == 2
+    assert len(notes) == PAID
     assert all(f.kind == "recorded" for f in notes)
 
 
