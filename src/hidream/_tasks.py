@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from hidream._core import AsyncCore, SyncCore
     from hidream._images import ImageInput
     from hidream._retry import RetryPolicy
-    from hidream._upscale import UpscaleTask
+    from hidream._model import UpscaleTask
 
 OnUpdate = Callable[[TaskResult], object]
 

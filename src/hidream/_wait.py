@@ -14,8 +14,14 @@ from typing import Final
 
 import anyio
 
-from hidream._results import TaskResult, TaskStatus
-from hidream.errors import InvalidInputError, TaskFailedError, TaskRefusedError, WaitTimeoutError
+from hidream._model import TaskResult, TaskStatus
+from hidream.errors import (
+    InvalidInputError,
+    TaskFailedError,
+    TaskRefusedError,
+    UnknownTaskStatusError,
+    WaitTimeoutError,
+)
 
 DEFAULT_WAIT_TIMEOUT: Final = 300.0
 DEFAULT_POLL_INTERVAL: Final = 5.0
@@ -87,6 +93,14 @@ def finished(result: TaskResult) -> TaskResult:
     if result.status is TaskStatus.REFUSED:
         raise TaskRefusedError(
             f"task {task} failed the safety review (task_status 4)", task_id=result.task_id, result=result
+        )
+    if result.ended_unknown:
+        statuses = ", ".join(map(str, result.unknown_statuses))
+        raise UnknownTaskStatusError(
+            f"task {task} ended at task_status {statuses}, which the client does not know; "
+            "it is not a success (the provider's own client stops here too)",
+            task_id=result.task_id,
+            result=result,
         )
     if result.status is TaskStatus.FAILED:
         raise TaskFailedError(f"task {task} failed (task_status 3)", task_id=result.task_id, result=result)
