@@ -192,6 +192,9 @@ class Endpoint(Generic[E]):
 
     operation: ModuleType
     parse: Callable[[Mapping[str, Any]], E]
+    creates: str | None = None
+    """The request creates a (paid) thing whose id the answer names under this key (None: creates
+    nothing): an answer that cannot be read then says it may exist all the same, with its id if seen."""
 
     def request_arguments(self, **params: Any) -> dict[str, Any]:
         # The generator's own request builder: the path, header names and JSON come from the spec.
@@ -325,7 +328,9 @@ class _Core:
     ) -> E:
         elapsed = time.monotonic() - started
         try:
-            envelope = read_envelope(response, redact=self.token.redact, body=body)
+            envelope = read_envelope(
+                response, redact=self.token.redact, body=body, creates=endpoint.creates
+            )
         except HiDreamError as error:
             logger.info(
                 "%s -> HTTP %d, %s (code=%s, request_id=%s) in %.3fs",

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from hidream._core import AsyncCore, SyncCore
     from hidream._retry import RetryPolicy
 
-SUBMIT = Endpoint(submit_upscale_task, SubmitUpscaleTaskOutcome.from_dict)
+SUBMIT = Endpoint(submit_upscale_task, SubmitUpscaleTaskOutcome.from_dict, creates="task_id")
 # The spec's defaults, as the generated model holds them. `upsale_ratio` is required there without
 # one (a default on a required field says nothing); the provider's page calls 2 the default, so the
 # client sends the generated member for 2 unless the spec ever declares a default of its own.
