@@ -302,8 +302,8 @@ def test_wait_gives_up_at_its_timeout_naming_the_task(clock: FakeClock) -> None:
     script = Script(reply("inProgress"))
     with client(script) as c, pytest.raises(WaitTimeoutError) as caught:
         c.upscale.wait(TASK_ID, timeout=10, poll_interval=5)
-    # Reads at 0, 1, 3, 7 and the last at 10 (the deadline), then no more.
-    assert clock.sleeps == [1.0, 2.0, 4.0, 3.0]
+    # Reads at 0, 1, 3, 7 and the last at 9 (1 s, its reserve, before the end of the wait), then none.
+    assert clock.sleeps == [1.0, 2.0, 4.0, 2.0]
     assert script.sent == 5
     error = caught.value
     assert error.task_id == TASK_ID
