@@ -15,11 +15,12 @@ follows a redirect.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
@@ -168,6 +169,17 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:  # pragma: no cover - httpcore sleeps only between its retries
         self._backend.sleep(seconds)
+
+
+@contextlib.contextmanager
+def deadline_scope(at: float) -> Iterator[None]:
+    """Within the block, every socket operation of a pool from `own_http_client` ends by `at` (on the
+    monotonic clock): a server that drips its headers or body cannot outlast it."""
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 def own_http_client() -> httpx.Client:
