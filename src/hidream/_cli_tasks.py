@@ -18,6 +18,7 @@ from typing import Final, TextIO
 
 from hidream import _cli_output as output
 from hidream._client import HiDream
+from hidream._core import DEFAULT_DEADLINE
 from hidream._model import TaskResult
 from hidream._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_POLL_INTERVAL
 from hidream.errors import DownloadError, HiDreamError, TaskFailedError, TaskRefusedError
@@ -96,6 +97,13 @@ def add_result_command(
     add_wait_options(result)
     result.add_argument("--base-url", metavar="URL", help="gateway root (default $HIDREAM_API_BASE_URL)")
     result.add_argument(
+        "--deadline",
+        type=_seconds(0.0),
+        default=DEFAULT_DEADLINE,
+        metavar="S",
+        help="seconds for each read (retries included) and each download (default %(default)s)",
+    )
+    result.add_argument(
         "--json", action="store_true", help="print the result envelope (or the error) as JSON"
     )
     result.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
@@ -148,7 +156,7 @@ def _to_stdout(client: HiDream, result: TaskResult, out: TextIO) -> None:
     if binary is None:
         raise DownloadError("-o -: standard output takes no bytes here", url="")
     with tempfile.TemporaryDirectory(prefix="hidream-") as folder:
-        [path] = client.upscale.download(result, Path(folder) / "image")
+        [path] = client.upscale.download(result, Path(folder) / "image", deadline=args.deadline)
         binary.write(path.read_bytes())
         binary.flush()
 
@@ -167,7 +175,7 @@ def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO,
         return Followed(result, to_stdout=True)
     if args.output and not result.images:
         raise DownloadError(f"task {task_id} succeeded but names no output image", url="")
-    files = client.upscale.download(result, args.output) if args.output else []
+    files = client.upscale.download(result, args.output, deadline=args.deadline) if args.output else []
     return Followed(result, files)
 
 
@@ -211,7 +219,7 @@ def show(followed: Followed, args: argparse.Namespace, out: TextIO, *, status_li
 def run_result(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`hidream-upscale result TASK_ID`."""
     try:
-        client = HiDream(base_url=args.base_url)
+        client = HiDream(base_url=args.base_url, deadline=args.deadline)
     except HiDreamError as error:
         return output.report(error, json_out=args.json, out=out, err=err)
     with output.logging_to(err, args.verbose), client:

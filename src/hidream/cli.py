@@ -113,7 +113,8 @@ def add_submit_command(
         type=float,
         default=DEFAULT_DEADLINE,
         metavar="S",
-        help="seconds for the whole call, retries included (default %(default)s)",
+        help="seconds for the submit (retries included), each read of --wait and each download of -o "
+        "(default %(default)s)",
     )
     submit.add_argument(
         "--max-attempts",
