@@ -24,10 +24,8 @@ from hidream import AsyncHiDream, HiDream, HiDreamError, WaitTimeoutError, parse
 from hidream._cli_output import EXIT_CODES
 from hidream.cli import main
 from tests.client.matrix import (
-    BEGIN,
     DEADLINE,
     DOC,
-    END,
     GOOD_PATH,
     IMAGE_PATH,
     MATRIX,
@@ -36,9 +34,10 @@ from tests.client.matrix import (
     Hostile,
     NotApplicable,
     Outcome,
+    blocks,
     good_api,
     good_image,
-    render,
+    shown,
 )
 from tests.doubles.http import PNG, TOKEN, HostileServer, Received, record_sleeps
 
@@ -208,6 +207,8 @@ def _check_outcome(outcome: Outcome, caught: BaseException | None) -> None:
         assert caught is None, f"expected success, got {type(caught).__name__}: {caught}"
         return
     assert isinstance(caught, outcome.error), f"expected {outcome.error.__name__}, got {caught!r}"
+    if "phase `deadline`" in outcome.note:
+        assert getattr(caught, "phase", None) == "deadline"
     if isinstance(caught, WaitTimeoutError):
         assert caught.task_id == TASK_ID
         assert TASK_ID in str(caught)
@@ -222,8 +223,16 @@ def test_every_row_names_an_outcome_for_every_operation() -> None:
     assert len({row.name for row in MATRIX}) == len(MATRIX)
 
 
-def test_the_manual_shows_the_table_as_rendered_now() -> None:
-    text = DOC.read_text(encoding="utf-8")
-    assert BEGIN in text and END in text
-    shown = text.split(BEGIN, 1)[1].split(END, 1)[0]
-    assert shown.strip() == render().strip(), "docs/client.md is stale: run `python -m tests.client.matrix`"
+@pytest.mark.parametrize(("markers", "rendered"), list(blocks().items()), ids=["hostile-matrix", "exit-codes"])
+def test_the_manual_shows_the_tables_as_rendered_now(markers: tuple[str, str], rendered: str) -> None:
+    text = shown(DOC.read_text(encoding="utf-8"), *markers)
+    assert text is not None, f"docs/client.md lacks the markers {markers}"
+    assert text.strip() == rendered.strip(), "docs/client.md is stale: run `python -m tests.client.matrix`"
+
+
+def test_the_help_lists_every_exit_code_of_the_table() -> None:
+    from hidream._cli_output import EXIT_TABLE
+    from hidream.cli import EPILOG
+
+    for row in EXIT_TABLE:
+        assert f"{row.code:>3}  {row.meaning}" in EPILOG
