@@ -145,7 +145,7 @@ class Followed:
     to_stdout: bool = False
 
 
-def _to_stdout(client: HiDream, result: TaskResult, out: TextIO) -> None:
+def _to_stdout(client: HiDream, result: TaskResult, out: TextIO, deadline: float) -> None:
     """`-o -`: the one output image, checked and whole, then written to stdout as bytes."""
     if len(result.images) != 1:
         raise DownloadError(
@@ -156,7 +156,7 @@ def _to_stdout(client: HiDream, result: TaskResult, out: TextIO) -> None:
     if binary is None:
         raise DownloadError("-o -: standard output takes no bytes here", url="")
     with tempfile.TemporaryDirectory(prefix="hidream-") as folder:
-        [path] = client.upscale.download(result, Path(folder) / "image", deadline=args.deadline)
+        [path] = client.upscale.download(result, Path(folder) / "image", deadline=deadline)
         binary.write(path.read_bytes())
         binary.flush()
 
@@ -171,7 +171,7 @@ def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO,
     finally:
         progress.close()
     if args.output == STDOUT:
-        _to_stdout(client, result, out)
+        _to_stdout(client, result, out, args.deadline)
         return Followed(result, to_stdout=True)
     if args.output and not result.images:
         raise DownloadError(f"task {task_id} succeeded but names no output image", url="")

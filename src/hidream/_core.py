@@ -28,10 +28,11 @@ from types import ModuleType
 from typing import Any, Final, Generic, TypeVar
 
 import anyio
+import attrs
 import httpcore
 import httpx
 
-from hidream._envelope import BodyReader, read_envelope
+from hidream._envelope import ENVELOPE_KEYS, BodyReader, read_envelope
 from hidream._retry import Retries, RetryPolicy
 from hidream._secret import Secret
 from hidream.errors import (
@@ -214,6 +215,20 @@ class Endpoint(Generic[E]):
         return arguments
 
 
+@functools.cache
+def spec_names() -> frozenset[str]:
+    """The field names of every generated model (the spec's names), and the envelope's: redaction
+    leaves these keys of an answer alone."""
+    from hidream_api_client import models
+
+    return ENVELOPE_KEYS | frozenset(
+        field.name
+        for model in vars(models).values()
+        if isinstance(model, type) and attrs.has(model)
+        for field in attrs.fields(model)
+    )
+
+
 def redacting(secret: Secret, check: Callable[[], T]) -> T:
     """`check()`, with the token redacted from the `InvalidInputError` it may raise: a token pasted
     into the wrong argument must not come back in the message."""
@@ -341,7 +356,11 @@ class _Core:
         elapsed = time.monotonic() - started
         try:
             envelope = read_envelope(
-                response, redact=self.token.redact, body=body, creates=endpoint.creates
+                response,
+                redact=self.token.redact,
+                body=body,
+                creates=endpoint.creates,
+                keep_keys=spec_names(),
             )
         except HiDreamError as error:
             logger.info(

@@ -33,6 +33,7 @@ MAX_TEXT_CHARS: Final = 1000  # how much of the service's `message` an error kee
 # for operations with larger results). Reading stops there and the answer is judged on what was read.
 MAX_RESPONSE_BYTES: Final = 1024 * 1024
 _JSON: Final = json.JSONDecoder()
+ENVELOPE_KEYS: Final = frozenset({"code", "message", "request_id", "result"})
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -133,17 +134,19 @@ def _unescaped(text: str) -> str:
     return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
 
 
-def redacted_tree(value: Any, redact: Callable[[str], str]) -> Any:
-    """A decoded JSON value with `redact` applied to every string in it, keys included."""
+def redacted_tree(value: Any, redact: Callable[[str], str], keep: frozenset[str] = frozenset()) -> Any:
+    """A decoded JSON value with `redact` applied to every string in it, keys included, except the
+    keys in `keep` (the names the spec gives its fields: a token that happens to equal one must not
+    break a valid answer, and such a key reveals nothing the spec does not say)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
         return {
-            (redact(key) if isinstance(key, str) else key): redacted_tree(item, redact)
+            (redact(key) if isinstance(key, str) and key not in keep else key): redacted_tree(item, redact, keep)
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [redacted_tree(item, redact) for item in value]
+        return [redacted_tree(item, redact, keep) for item in value]
     return value
 
 
@@ -206,7 +209,11 @@ class _Read:
 
 
 def _read(
-    response: httpx.Response, body: BodyReader | None, redact: Callable[[str], str], id_key: str | None
+    response: httpx.Response,
+    body: BodyReader | None,
+    redact: Callable[[str], str],
+    id_key: str | None,
+    keep: frozenset[str],
 ) -> _Read:
     """The body decoded first, then redacted (so a token in it, escaped or not, never breaks a valid
     answer and never survives). The raw text stays in this frame, gone before any error is raised."""
@@ -224,7 +231,7 @@ def _read(
     envelope = None
     if data is not None:
         try:
-            envelope = redacted_tree(data, redact)
+            envelope = redacted_tree(data, redact, keep)
         except RecursionError:
             why_not = "the body is JSON nested too deeply to read"
     pattern = rf'"{re.escape(id_key)}"\s*:\s*"([^"\\]{{1,200}})"' if id_key else None
@@ -250,6 +257,7 @@ def read_envelope(
     redact: Callable[[str], str] = lambda text: text,
     body: BodyReader | None = None,
     creates: str | None = None,
+    keep_keys: frozenset[str] = ENVELOPE_KEYS,
 ) -> dict[str, Any]:
     """The envelope of a successful answer (`code` 0, HTTP 2xx), or the typed error for anything else.
 
@@ -259,9 +267,10 @@ def read_envelope(
     to every text of the decoded answer, success included, and to every text that goes into an error.
     `creates`: the request creates a (paid) thing whose id the answer names under this key; an answer
     that cannot be read then says one may have been created, and its id if what was read shows it.
+    `keep_keys`: the field names that redaction leaves alone (see `redacted_tree`).
     """
     status = response.status_code
-    read = _read(response, body, redact, creates)
+    read = _read(response, body, redact, creates, keep_keys)
     envelope, why_not, odd, text = read.envelope, read.why_not, read.odd, read.text
     code = envelope.get("code") if envelope else None
     message = clean(str(envelope.get("message") or "")) if envelope else ""
