@@ -183,14 +183,39 @@ def deadline_scope(at: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+class _NoCookies(httpx.Cookies):
+    """The cookie jar of the client's own pools: it keeps nothing. The API authenticates with the
+    bearer token and sets no cookie; a cookie a server (or an image host) sets is not sent back on
+    later calls, and no response pays for parsing it into a jar."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+def _without_cookies(http: httpx.Client | httpx.AsyncClient) -> None:
+    if isinstance(getattr(http, "_cookies", None), httpx.Cookies):
+        http._cookies = _NoCookies()
+
+
 def own_http_client() -> httpx.Client:
-    """The connection pool a `HiDream` creates: the shared TLS context, and the deadline enforced in
-    every socket operation (httpx offers no hook for that, so the pool's network backend is wrapped)."""
+    """The connection pool a `HiDream` creates: the shared TLS context, no cookie jar, and the
+    deadline enforced in every socket operation (httpx offers no hook for that, so the pool's network
+    backend is wrapped)."""
     transport = httpx.HTTPTransport(verify=shared_ssl_context())
     pool = getattr(transport, "_pool", None)
     if isinstance(pool, httpcore.ConnectionPool):
         pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return httpx.Client(transport=transport, verify=shared_ssl_context())
+    http = httpx.Client(transport=transport, verify=shared_ssl_context())
+    _without_cookies(http)
+    return http
+
+
+def own_async_http_client() -> httpx.AsyncClient:
+    """The connection pool an `AsyncHiDream` creates: the shared TLS context and no cookie jar (the
+    deadline is enforced by cancelling, see `AsyncCore._attempt`)."""
+    http = httpx.AsyncClient(verify=shared_ssl_context())
+    _without_cookies(http)
+    return http
 
 
 def has_deadline_sockets(http: httpx.Client) -> bool:

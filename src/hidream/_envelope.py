@@ -228,19 +228,26 @@ def _read(
         odd = f"the body is longer than the limit of {MAX_RESPONSE_BYTES} bytes (reading stopped there)"
     raw, encoding_odd = _text(content, response.charset_encoding)
     data, why_not, extra = _decode(raw)
+    odd = odd or encoding_odd or extra
     envelope = None
     if data is not None:
-        try:
-            envelope = redacted_tree(data, redact, keep)
-        except RecursionError:
-            why_not = "the body is JSON nested too deeply to read"
+        if "\\" not in raw and "%" not in raw and redact(raw) == raw:
+            # No escape can hide the token and none of its forms is in the text: neither is it in
+            # any string decoded from it (each is a piece of the text), so nothing to walk.
+            envelope = data
+        else:
+            try:
+                envelope = redacted_tree(data, redact, keep)
+            except RecursionError:
+                why_not = "the body is JSON nested too deeply to read"
     pattern = rf'"{re.escape(id_key)}"\s*:\s*"([^"\\]{{1,200}})"' if id_key else None
     seen = re.search(pattern, raw) if cut and pattern else None
+    success = envelope is not None and not odd and 200 <= response.status_code < 300
     return _Read(
         envelope=envelope,
         why_not=why_not,
-        odd=odd or encoding_odd or extra,
-        text=redact(_unescaped(raw[: SNIPPET_CHARS * 8])),
+        odd=odd,
+        text="" if success else redact(_unescaped(raw[: SNIPPET_CHARS * 8])),
         seen_id=clean(redact(_unescaped(seen[1])), SNIPPET_CHARS) if seen else None,
     )
 

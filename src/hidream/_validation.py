@@ -27,9 +27,9 @@ URL_SCHEMES: Final = ("http://…", "https://…")
 
 def choice(field: str, value: object, allowed: type[M]) -> M:
     """The member of the generated enum `allowed` that `value` names, or an error listing its values."""
-    values = [member.value for member in allowed]
     if isinstance(value, allowed):
         return value
+    values = [member.value for member in allowed]
     # bool is an int, but True is not a ratio; "4" is not 4 either (the wire type is int).
     if not isinstance(value, bool) and any(type(value) is type(v) and value == v for v in values):
         return allowed(value)
