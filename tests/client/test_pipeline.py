@@ -285,3 +285,34 @@ def test_json_output_of_a_result_is_the_redacted_envelope(
     assert code == 0, err
     assert TOKEN not in out + err
     assert json.loads(out)["message"] == "ok [REDACTED]"
+
+
+# --- the own pool keeps no cookies --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_clients_own_pool_sends_no_cookie_a_server_set(mode: str) -> None:
+    from tests.doubles.http import ACCEPTED, HostileServer, answer
+
+    def reply(server: HostileServer, connection: Any, request: Any) -> None:
+        body = json.dumps(ACCEPTED).encode()
+        server.send(connection, answer(200, body, {"Content-Type": "application/json", "Set-Cookie": "s=planted; Path=/"}))
+
+    with HostileServer(reply) as server:
+        if mode == "sync":
+            with HiDream(token=TOKEN, base_url=server.url + "/gw") as c:
+                c.upscale.submit(PNG)
+                c.upscale.submit(PNG)
+        else:
+            import anyio
+
+            from hidream import AsyncHiDream
+
+            async def run() -> None:
+                async with AsyncHiDream(token=TOKEN, base_url=server.url + "/gw") as c:
+                    await c.upscale.submit(PNG)
+                    await c.upscale.submit(PNG)
+
+            anyio.run(run)
+    assert len(server.received) == 2
+    assert all("cookie" not in request.headers for request in server.received)
