@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from typing import Any
 
 import httpx
+from hidream_api_client.api.upscale import submit_upscale_task
+from hidream_api_client.models import ModelVersion, SubmitUpscaleTaskOutcome, UpsaleRatio, UpscaleRequest
+from hidream_api_client.models import UpscaleTask as GeneratedTask
+from hidream_api_client.types import UNSET
 
 from bench.client_calls import (
     ASYNC_TARGET,
@@ -29,10 +34,6 @@ from bench.client_calls import (
 from bench.measure import Goal, Result, Target
 from bench.payloads import TOKEN, request_example
 from hidream import AsyncHiDream, Endpoint, HiDream, UpscaleTask
-from hidream_api_client.api.upscale import submit_upscale_task
-from hidream_api_client.models import ModelVersion, SubmitUpscaleTaskOutcome, UpsaleRatio, UpscaleRequest
-from hidream_api_client.models import UpscaleTask as GeneratedTask
-from hidream_api_client.types import UNSET
 from hidream_contract.spec import production_base_url
 
 # Only hidream's public names (issue 22): the unguarded baseline sends the generated operation through
@@ -80,7 +81,7 @@ def sdk_guards(base_url: str, sizes: ClientSizes) -> Result:
     and a pool built the same way minus the deadline-aware sockets. The bounded body read and the
     envelope checks stay on both sides: they are the client itself, measured against raw httpx above."""
     example = request_example()
-    params = {
+    params: dict[str, Any] = {
         "body": UpscaleRequest(
             image=example["image"], upsale_ratio=UpsaleRatio(2), version=ModelVersion(example["version"])
         ),
@@ -93,6 +94,8 @@ def sdk_guards(base_url: str, sizes: ClientSizes) -> Result:
         outcome = unguarded.call(SUBMIT, **params)
         result = outcome.result
         assert isinstance(result, GeneratedTask)
+        assert isinstance(result.task_id, str)
+        assert isinstance(result.sub_task_ids, list)
         return UpscaleTask(
             task_id=result.task_id,
             sub_task_ids=tuple(result.sub_task_ids),

@@ -55,13 +55,17 @@ EXIT_TABLE: Final[tuple[ExitCode, ...]] = (
     ExitCode(4, "the service rejected the request (envelope code != 0)", RejectedRequestError),
     ExitCode(5, "rate limited (HTTP 429) after the allowed retries", RateLimitError),
     ExitCode(6, "server error (HTTP 5xx)", ServerError),
-    ExitCode(7, "the response was not the envelope (not JSON, truncated, wrong shape)", MalformedResponseError),
+    ExitCode(
+        7, "the response was not the envelope (not JSON, truncated, wrong shape)", MalformedResponseError
+    ),
     ExitCode(8, "no response: connection failed or timed out", APIConnectionError),
     ExitCode(13, "--wait: the task ended at a status the client does not know", UnknownTaskStatusError),
     ExitCode(9, "--wait: the task failed (task_status 3)", TaskFailedError),
     ExitCode(10, "--wait: the task failed the safety review (task_status 4)", TaskRefusedError),
     ExitCode(11, "--wait: the task was not finished within --wait-timeout", WaitTimeoutError),
-    ExitCode(12, "-o: the output image could not be downloaded or written (no file was written)", DownloadError),
+    ExitCode(
+        12, "-o: the output image could not be downloaded or written (no file was written)", DownloadError
+    ),
     ExitCode(130, "interrupted (Ctrl-C)"),
 )
 EXIT_OTHER: Final = 1
@@ -167,3 +171,7 @@ class Parser(argparse.ArgumentParser):
             message = Secret(token).redact(message)
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+Subcommands = argparse._SubParsersAction[Parser]
+"""What a subcommand module's `add_…_command(commands, epilog)` receives (see `cli.COMMANDS`)."""

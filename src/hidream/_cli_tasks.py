@@ -23,6 +23,7 @@ from hidream._model import TaskResult
 from hidream._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_POLL_INTERVAL
 from hidream.errors import DownloadError, HiDreamError, TaskFailedError, TaskRefusedError
 
+
 def _seconds(minimum: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
@@ -79,9 +80,7 @@ def add_wait_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_result_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str
-) -> argparse.ArgumentParser:
+def add_result_command(commands: output.Subcommands, epilog: str) -> argparse.ArgumentParser:
     result = commands.add_parser(
         "result",
         help="read a task's status and output image URLs (a free read)",
@@ -179,9 +178,7 @@ def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO,
     return Followed(result, files)
 
 
-def follow_to_end(
-    client: HiDream, task_id: str, args: argparse.Namespace, out: TextIO, err: TextIO
-) -> int:
+def follow_to_end(client: HiDream, task_id: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Wait (and download) for a task that exists; however that ends, the exit code, and the task id
     with the command that resumes it when the task may still give its image."""
     where = None if args.output is None else str(args.output)

@@ -73,7 +73,9 @@ class Plan:
             raise self.too_slow()
 
     def too_slow(self) -> DownloadError:
-        return DownloadError(f"{shown(self.url)}: not downloaded within {self.deadline:g}s", url=shown(self.url))
+        return DownloadError(
+            f"{shown(self.url)}: not downloaded within {self.deadline:g}s", url=shown(self.url)
+        )
 
     def check_response(self, response: httpx.Response) -> None:
         if not 200 <= response.status_code < 300:

@@ -142,7 +142,9 @@ def redacted_tree(value: Any, redact: Callable[[str], str], keep: frozenset[str]
         return redact(value)
     if isinstance(value, dict):
         return {
-            (redact(key) if isinstance(key, str) and key not in keep else key): redacted_tree(item, redact, keep)
+            (redact(key) if isinstance(key, str) and key not in keep else key): redacted_tree(
+                item, redact, keep
+            )
             for key, item in value.items()
         }
     if isinstance(value, list):
@@ -201,7 +203,7 @@ class _Read:
     """What a body says, every text in it redacted: the envelope (or None and why not), what was odd,
     the text for a snippet, and a task id seen in a body that was cut at the limit."""
 
-    envelope: dict[str, Any] | None
+    envelope: Mapping[str, Any] | None
     why_not: str
     odd: str
     text: str

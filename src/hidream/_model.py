@@ -78,9 +78,13 @@ class TaskResult:
     @property
     def ended_unknown(self) -> bool:
         """Every sub-task is at a status the provider's client does not know: the task stopped."""
-        return bool(self.sub_tasks) and len(self.unknown_statuses) > 0 and all(
-            sub.status not in TRANSIENT_STATUSES and sub.status != TaskStatus.SUCCEEDED
-            for sub in self.sub_tasks
+        return (
+            bool(self.sub_tasks)
+            and len(self.unknown_statuses) > 0
+            and all(
+                sub.status not in TRANSIENT_STATUSES and sub.status != TaskStatus.SUCCEEDED
+                for sub in self.sub_tasks
+            )
         )
 
     @property

@@ -30,8 +30,8 @@ from hidream.errors import HiDreamError, InvalidInputError
 if TYPE_CHECKING:
     from hidream._core import AsyncCore, SyncCore
     from hidream._images import ImageInput
-    from hidream._retry import RetryPolicy
     from hidream._model import UpscaleTask
+    from hidream._retry import RetryPolicy
 
 OnUpdate = Callable[[TaskResult], object]
 

@@ -106,7 +106,9 @@ class Poller:
         remaining = self.timeout - self._waited()
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after >= remaining:
-            return self.timed_out(f"; the server asked to come back in {retry_after:g}s, after the wait's end")
+            return self.timed_out(
+                f"; the server asked to come back in {retry_after:g}s, after the wait's end"
+            )
         if isinstance(error, APITimeoutError) and remaining <= 0.05:
             return self.timed_out()
         return None

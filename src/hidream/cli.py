@@ -52,9 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_submit_command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str
-) -> argparse.ArgumentParser:
+def add_submit_command(commands: output.Subcommands, epilog: str) -> argparse.ArgumentParser:
     submit = commands.add_parser(
         "submit",
         help="submit one image; prints the task id",

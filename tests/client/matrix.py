@@ -1,4 +1,4 @@
-"""The one table of hostile server behaviours × the client's operations (issue 19).
+"""The one table of hostile server behaviours x the client's operations (issue 19).
 
 Each `Hostile` row says how a misbehaving server answers the gateway's requests (`api`), the image
 download (`image`) and what a `notify_url` request carries (`callback`), and what each operation
@@ -101,7 +101,9 @@ def result_body(server: HostileServer, *, task_id: str | None = None, extra: str
 
 
 def _json(server: HostileServer, connection: socket.socket, body: object, **headers: str) -> None:
-    server.send(connection, answer(200, json.dumps(body).encode(), {"Content-Type": "application/json", **headers}))
+    server.send(
+        connection, answer(200, json.dumps(body).encode(), {"Content-Type": "application/json", **headers})
+    )
 
 
 def good_api(server: HostileServer, connection: socket.socket, request: Received) -> None:
@@ -121,7 +123,9 @@ def drip_headers(server: HostileServer, connection: socket.socket, request: Rece
 
 
 def drip_body(server: HostileServer, connection: socket.socket, request: Received) -> None:
-    server.send(connection, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n")
+    server.send(
+        connection, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n"
+    )
     server.drip(connection, b'{"code": 0,' + b" " * 10_000)
 
 
@@ -233,16 +237,22 @@ def callback_of(body: object) -> bytes:
 
 
 GOOD_CALLBACK: Final = callback_of(
-    {"code": 0, "message": "Success", "result": {"sub_task_results": [
-        {"sub_task_id": "s1", "task_status": 1, "image": "https://cdn.example.test/out.png"}
-    ]}}
+    {
+        "code": 0,
+        "message": "Success",
+        "result": {
+            "sub_task_results": [
+                {"sub_task_id": "s1", "task_status": 1, "image": "https://cdn.example.test/out.png"}
+            ]
+        },
+    }
 )
 
 
 # --- the table -----------------------------------------------------------------------------------
 
 NO_NETWORK: Final = NotApplicable("parse_callback reads a body; there is no exchange to misbehave")
-TIMED_OUT: Final = {
+TIMED_OUT: Final[dict[str, Outcome | NotApplicable]] = {
     "submit": Outcome(APITimeoutError, "at its deadline, phase `deadline`"),
     "result": Outcome(APITimeoutError, "at its deadline"),
     "wait": Outcome(WaitTimeoutError, "at `timeout`, naming the task"),
@@ -401,7 +411,9 @@ MATRIX: Final[tuple[Hostile, ...]] = (
         image=huge_image,
         callback=b'{"code": 0, "message": "' + b"x" * (2 * 1024 * 1024) + b'"}',
         outcomes={
-            "submit": Outcome(MalformedResponseError, "read up to 1 MiB; says a task may have been created, and its id"),
+            "submit": Outcome(
+                MalformedResponseError, "read up to 1 MiB; says a task may have been created, and its id"
+            ),
             "result": Outcome(MalformedResponseError, "read up to 1 MiB"),
             "wait": Outcome(MalformedResponseError, "read up to 1 MiB"),
             "download": Outcome(DownloadError, "over `max_bytes` (256 MiB by default); no file"),

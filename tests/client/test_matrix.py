@@ -1,4 +1,4 @@
-"""Every hostile server behaviour × every operation × sync, async and the CLI, from one table.
+"""Every hostile server behaviour x every operation x sync, async and the CLI, from one table.
 
 The table is `tests/client/matrix.py` (also rendered into docs/client.md). Whatever the cell, the
 same promises are checked: the outcome the table names, no form of the token anywhere a value can
@@ -92,9 +92,7 @@ def run_api(client: HiDream, op: str, server: HostileServer, target: Path) -> An
         return client.upscale.result(TASK_ID, deadline=DEADLINE)
     if op == "wait":
         return client.upscale.wait(TASK_ID, timeout=DEADLINE, poll_interval=0.05)
-    return client.upscale.download(
-        server.url + IMAGE_PATH, target, max_bytes=1024 * 1024, deadline=DEADLINE
-    )
+    return client.upscale.download(server.url + IMAGE_PATH, target, max_bytes=1024 * 1024, deadline=DEADLINE)
 
 
 async def arun_api(client: AsyncHiDream, op: str, server: HostileServer, target: Path) -> Any:
@@ -118,7 +116,16 @@ def cli_argv(op: str, server: HostileServer, tmp_path: Path) -> list[str]:
     if op == "result":
         return ["result", TASK_ID, "--deadline", str(DEADLINE), *base]
     if op == "wait":
-        return ["result", TASK_ID, "--wait", "--wait-timeout", str(DEADLINE), "--poll-interval", "0.05", *base]
+        return [
+            "result",
+            TASK_ID,
+            "--wait",
+            "--wait-timeout",
+            str(DEADLINE),
+            "--poll-interval",
+            "0.05",
+            *base,
+        ]
     return ["result", TASK_ID, "-o", str(tmp_path / "out.png"), "--deadline", str(DEADLINE), *base]
 
 
@@ -223,7 +230,9 @@ def test_every_row_names_an_outcome_for_every_operation() -> None:
     assert len({row.name for row in MATRIX}) == len(MATRIX)
 
 
-@pytest.mark.parametrize(("markers", "rendered"), list(blocks().items()), ids=["hostile-matrix", "exit-codes"])
+@pytest.mark.parametrize(
+    ("markers", "rendered"), list(blocks().items()), ids=["hostile-matrix", "exit-codes"]
+)
 def test_the_manual_shows_the_tables_as_rendered_now(markers: tuple[str, str], rendered: str) -> None:
     text = shown(DOC.read_text(encoding="utf-8"), *markers)
     assert text is not None, f"docs/client.md lacks the markers {markers}"

@@ -36,12 +36,19 @@ IMAGE = "https://storage.example.test/photo.png"
 FAST = ("--poll-interval", "0.05")
 
 
-def result_with(*statuses: int, image: str = "https://cdn.example.test/out.png", **extra: Any) -> dict[str, Any]:
+def result_with(
+    *statuses: int, image: str = "https://cdn.example.test/out.png", **extra: Any
+) -> dict[str, Any]:
     subs = [
         {"sub_task_id": f"s{i}", "task_status": s, **({"image": image} if s == 1 and image else {})}
         for i, s in enumerate(statuses)
     ]
-    return {"code": 0, "message": "Success", "request_id": "rid", "result": {"sub_task_results": subs, **extra}}
+    return {
+        "code": 0,
+        "message": "Success",
+        "request_id": "rid",
+        "result": {"sub_task_results": subs, **extra},
+    }
 
 
 def client(script: Script, token: str = TOKEN) -> HiDream:
@@ -62,7 +69,8 @@ def test_a_wait_stops_at_once_when_every_sub_task_ended_at_an_unknown_status(no_
         c.upscale.wait(TASK, timeout=60)
     assert script.sent == 2
     assert caught.value.statuses == (7, 9)
-    assert "7, 9" in str(caught.value) and TASK in str(caught.value)
+    assert "7, 9" in str(caught.value)
+    assert TASK in str(caught.value)
 
 
 def test_all_succeeded_without_an_image_keeps_the_wait_reading(no_pauses: None) -> None:
@@ -104,7 +112,8 @@ def test_an_answer_about_another_task_is_refused_naming_both() -> None:
     script = Script(httpx.Response(200, json=result_with(1, task_id="someone-else")))
     with client(script) as c, pytest.raises(MalformedResponseError) as caught:
         c.upscale.result(TASK)
-    assert "someone-else" in str(caught.value) and TASK in str(caught.value)
+    assert "someone-else" in str(caught.value)
+    assert TASK in str(caught.value)
 
 
 def test_an_answer_naming_the_task_read_is_accepted() -> None:
@@ -118,9 +127,15 @@ def test_an_answer_naming_the_task_read_is_accepted() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://user:hunter2-secret@example.com/cb", "user:hunter2-secret@example.com", "http://u:hunter2-secret@[::1"],
+    [
+        "https://user:hunter2-secret@example.com/cb",
+        "user:hunter2-secret@example.com",
+        "http://u:hunter2-secret@[::1",
+    ],
 )
-def test_a_notify_url_with_a_password_is_refused_without_echoing_it(url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_notify_url_with_a_password_is_refused_without_echoing_it(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     script = Script(httpx.Response(200, json={}))
     with client(script) as c, pytest.raises(InvalidInputError) as caught:
         c.upscale.submit(PNG, notify_url=url)
@@ -189,7 +204,7 @@ def test_ctrl_c_after_the_submit_prints_the_task_and_exits_130(
     standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, patch: tuple[str, Any]
 ) -> None:
     monkeypatch.setattr(*patch)
-    code, out, err = run(
+    code, _, err = run(
         "submit", IMAGE, "--wait", "-o", str(tmp_path / "big.png"), "--base-url", standin.base_url, *FAST
     )
     assert code == 130, err
@@ -206,18 +221,21 @@ def test_an_output_that_cannot_be_written_prints_the_task_and_exits_12(
     def refuse(*args: object, **kwargs: object) -> Any:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(hidream._download.tempfile, "mkstemp", refuse)
-    code, out, err = run(
+    monkeypatch.setattr("hidream._download.tempfile.mkstemp", refuse)
+    code, _, err = run(
         "submit", IMAGE, "--wait", "-o", str(tmp_path / "big.png"), "--base-url", standin.base_url, *FAST
     )
     assert code == 12, err
-    assert "Permission denied" in err and "DownloadError" in err
+    assert "Permission denied" in err
+    assert "DownloadError" in err
     accepted_id(standin, err)
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_resumed_task_is_downloaded(standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_resumed_task_is_downloaded(
+    standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("hidream._wait._sleep", interrupt)
     code, _, err = run("submit", IMAGE, "--wait", "--base-url", standin.base_url, *FAST)
     assert code == 130
@@ -225,7 +243,9 @@ def test_a_resumed_task_is_downloaded(standin: StandIn, tmp_path: Path, monkeypa
     monkeypatch.undo()
     monkeypatch.setenv("HIDREAM_API_TOKEN", TOKEN)
     target = tmp_path / "big.png"
-    code, out, err = run("result", task_id, "--wait", "-o", str(target), "--base-url", standin.base_url, *FAST)
+    code, _out, err = run(
+        "result", task_id, "--wait", "-o", str(target), "--base-url", standin.base_url, *FAST
+    )
     assert code == 0, err
     assert target.read_bytes() == STANDIN_PNG
     assert standin.accepted_tasks == 1  # resuming reads; it never submits
@@ -280,7 +300,14 @@ def test_json_output_of_a_result_is_the_redacted_envelope(
     raw = json.dumps(body).replace("\\\\u", "\\u")
     script = Script(httpx.Response(200, content=raw.encode(), headers={"Content-Type": "application/json"}))
     monkeypatch.setenv("HIDREAM_API_TOKEN", TOKEN)
-    monkeypatch.setattr("hidream._cli_tasks.HiDream", lambda **kw: HiDream(http_client=sync_transport(script), base_url=BASE_URL, **{k: v for k, v in kw.items() if k != "base_url"}))
+    monkeypatch.setattr(
+        "hidream._cli_tasks.HiDream",
+        lambda **kw: HiDream(
+            http_client=sync_transport(script),
+            base_url=BASE_URL,
+            **{k: v for k, v in kw.items() if k != "base_url"},
+        ),
+    )
     code, out, err = run("result", TASK, "--json", "-v")
     assert code == 0, err
     assert TOKEN not in out + err
@@ -296,7 +323,10 @@ def test_the_clients_own_pool_sends_no_cookie_a_server_set(mode: str) -> None:
 
     def reply(server: HostileServer, connection: Any, request: Any) -> None:
         body = json.dumps(ACCEPTED).encode()
-        server.send(connection, answer(200, body, {"Content-Type": "application/json", "Set-Cookie": "s=planted; Path=/"}))
+        server.send(
+            connection,
+            answer(200, body, {"Content-Type": "application/json", "Set-Cookie": "s=planted; Path=/"}),
+        )
 
     with HostileServer(reply) as server:
         if mode == "sync":
