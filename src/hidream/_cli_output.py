@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 from hidream._client import TOKEN_ENV
 from hidream._secret import Secret
@@ -173,5 +173,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-Subcommands = argparse._SubParsersAction[Parser]
+if TYPE_CHECKING:
+    Subcommands = argparse._SubParsersAction[Parser]
+else:
+    Subcommands = argparse._SubParsersAction
 """What a subcommand module's `add_…_command(commands, epilog)` receives (see `cli.COMMANDS`)."""
