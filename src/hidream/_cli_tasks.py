@@ -195,6 +195,10 @@ def follow_to_end(client: HiDream, task_id: str, args: argparse.Namespace, out: 
         else:
             print(f"{output.PROG}: task {task_id} ended without an image", file=err)
         return code
+    except OSError as error:  # stdout closed under `-o -` (a broken pipe), or a full disk
+        print(f"{output.PROG}: cannot write the image: {error.strerror or type(error).__name__}", file=err)
+        print(output.resume_hint(task_id, output=where), file=err)
+        return output.EXIT_OUTPUT
     return show(followed, args, out)
 
 

@@ -346,3 +346,16 @@ def test_the_clients_own_pool_sends_no_cookie_a_server_set(mode: str) -> None:
             anyio.run(run)
     assert len(server.received) == 2
     assert all("cookie" not in request.headers for request in server.received)
+
+
+def test_a_closed_stdout_under_dash_o_dash_prints_the_task_and_exits_12(standin: StandIn) -> None:
+    class Closed(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    out = io.TextIOWrapper(Closed(), encoding="utf-8")
+    code, _, err = run("submit", IMAGE, "-o", "-", "--base-url", standin.base_url, *FAST, out=out)
+    assert code == 12, err
+    assert "Broken pipe" in err
+    assert "Traceback" not in err
+    accepted_id(standin, err)
