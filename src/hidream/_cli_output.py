@@ -162,10 +162,18 @@ def refused_secret_option(argv: Sequence[str]) -> str | None:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's parser whose usage errors never echo the token: the environment's token, in any
-    form, is redacted from them (options named like a secret are refused before parsing)."""
+    """argparse's parser whose usage errors never echo a secret: the environment's token, in any
+    form, is redacted from them; of unrecognized arguments only option names are shown (a value
+    there may be a token typed after a misspelt option); options named like a secret are refused
+    before parsing (`refused_secret_option`)."""
 
     def error(self, message: str) -> NoReturn:
+        prefix = "unrecognized arguments: "
+        if message.startswith(prefix):
+            words = message[len(prefix) :].split()
+            names = [word.split("=", 1)[0] for word in words if word.startswith("-")]
+            hidden = len(words) - len(names) + sum("=" in word for word in words if word.startswith("-"))
+            message = prefix + " ".join(names) + (f" (and {hidden} value(s), not shown)" if hidden else "")
         token = os.environ.get(TOKEN_ENV, "")
         if token:
             message = Secret(token).redact(message)

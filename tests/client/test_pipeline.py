@@ -359,3 +359,15 @@ def test_a_closed_stdout_under_dash_o_dash_prints_the_task_and_exits_12(standin:
     assert "Broken pipe" in err
     assert "Traceback" not in err
     accepted_id(standin, err)
+
+
+def test_unrecognized_arguments_show_option_names_not_values(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["submit", IMAGE, "--tokn", "typed-secret-value", "--api-kee=other-secret"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "--tokn" in err
+    assert "--api-kee" in err
+    assert "typed-secret-value" not in err
+    assert "other-secret" not in err
+    assert "2 value(s), not shown" in err
