@@ -387,3 +387,37 @@ def test_the_bench_wall_lists_every_private_module_of_the_client() -> None:
         "hidream.__init__"
     }
     assert set(wall["forbidden_modules"]) == private
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_during_the_wait_of_the_installed_command(standin: StandIn, tmp_path: Path) -> None:
+    """From outside: the console script, a real SIGINT once the task was accepted."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = Path(sys.executable).parent / "hidream-upscale"
+    target = tmp_path / "big.png"
+    process = subprocess.Popen(
+        [str(script), "submit", IMAGE, "--wait", "-o", str(target), "--base-url", standin.base_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"HIDREAM_API_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"},
+    )
+    try:
+        give_up = time.monotonic() + 30
+        while standin.accepted_tasks == 0 and time.monotonic() < give_up:
+            time.sleep(0.02)
+        time.sleep(0.3)  # inside the first pause of the wait (1 s)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "pick it up again with: hidream-upscale result " in err
+    assert out == ""
+    assert list(tmp_path.iterdir()) == []
