@@ -19,10 +19,9 @@ from hidream._core import DEFAULT_BASE_URL, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, N
 from hidream._download import MAX_DOWNLOAD_BYTES
 from hidream._envelope import MAX_RESPONSE_BYTES
 from hidream._images import MAX_IMAGE_BYTES, read_image_file
-from hidream._results import SubTask, TaskResult, TaskStatus
+from hidream._model import SubTask, TaskResult, TaskStatus, UpscaleTask
 from hidream._retry import RetryPolicy
 from hidream._secret import REDACTED, Secret
-from hidream._upscale import UpscaleTask
 from hidream._validation import check_base_url, check_header, check_token, check_url
 from hidream._version import __version__
 from hidream.errors import (
@@ -41,6 +40,7 @@ from hidream.errors import (
     TaskError,
     TaskFailedError,
     TaskRefusedError,
+    UnknownTaskStatusError,
     WaitTimeoutError,
 )
 
@@ -78,6 +78,7 @@ __all__ = [
     "TaskResult",
     "TaskStatus",
     "Timeout",
+    "UnknownTaskStatusError",
     "UpscaleTask",
     "WaitTimeoutError",
     "__version__",

@@ -37,6 +37,8 @@ def parse_callback(body: bytes | bytearray | memoryview | str | Mapping[str, Any
         envelope = {"code": 0, "message": "", "result": data}
     try:
         outcome = GetUpscaleTaskResultOutcome.from_dict(envelope)
+    except RecursionError:
+        raise InvalidCallbackError("the body is JSON nested too deeply to read") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise InvalidCallbackError(f"not the result envelope: {type(error).__name__} {error}") from None
     result = to_result(envelope, outcome, None, error=InvalidCallbackError, http_status=None)
@@ -62,6 +64,8 @@ def _object(body: object) -> dict[str, Any]:
         raise InvalidCallbackError(f"the body must be bytes, text or a mapping, not {type(body).__name__}")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InvalidCallbackError("the body is JSON nested too deeply to read") from None
     except ValueError as error:
         raise InvalidCallbackError(f"the body is not JSON ({error})") from None
     if not isinstance(data, dict):

@@ -24,21 +24,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hidream import HiDream, RetryPolicy, batch
+from hidream._cli_output import EXIT_BATCH_SOME_FAILED, EXIT_BATCH_UNFINISHED, EXIT_INTERRUPTED
 from hidream._upscale import DEFAULT_RATIO
 from hidream.errors import AuthenticationError, HiDreamError, InvalidInputError
 
+# The codes live in the CLI's one exit table (_cli_output.EXIT_TABLE); batch adds 14 and 15 there.
 EXIT_FINISHED: Final = 0
-EXIT_SOME_FAILED: Final = 13
-EXIT_UNFINISHED: Final = 14
-EXIT_INTERRUPTED: Final = 130
+EXIT_SOME_FAILED: Final = EXIT_BATCH_SOME_FAILED
+EXIT_UNFINISHED: Final = EXIT_BATCH_UNFINISHED
 EPILOG: Final = """\
 exit codes (batch):
   0    every input has its output (now or from an earlier run)
   2    bad arguments or an input that does not exist; nothing was sent
   3    no token, or the token was refused; nothing more was submitted
-  13   the run ended, but some inputs have no output: their task failed or was refused, the
+  14   the run ended, but some inputs have no output: their task failed or was refused, the
        submit's answer was lost (see --resubmit-lost), or the input is not an image
-  14   unfinished: --max-tasks reached, a task still running when the wait ended, a refused or
+  15   unfinished: --max-tasks reached, a task still running when the wait ended, a refused or
        rate-limited submit, or a download failed: run the same command again to continue
   130  interrupted (Ctrl-C): run the same command again to resume
 """
@@ -47,8 +48,8 @@ exit codes (batch):
 BATCH_RETRY: Final = RetryPolicy(max_attempts=6, max_total_seconds=120.0)
 
 
-def add_batch_command(commands: Any) -> None:
-    """Register `batch` on the CLI's subcommands."""
+def add_batch_command(commands: Any, epilog: str = "") -> argparse.ArgumentParser:
+    """Register `batch` on the CLI's subcommands (its own epilog: batch's exit codes)."""
     parser = commands.add_parser(
         "batch",
         help="upscale many images (files, folders, URL lists); resumable, never pays twice",
@@ -109,6 +110,7 @@ def add_batch_command(commands: Any) -> None:
         help="longest pause between result reads (default %(default)s)",
     )
     parser.add_argument("--base-url", metavar="URL", help="gateway root (default $HIDREAM_API_BASE_URL)")
+    return parser
 
 
 def exit_code(summary: batch.BatchSummary) -> int:
@@ -235,7 +237,7 @@ def _summary(summary: batch.BatchSummary, out: TextIO) -> None:
         console.print(f"  … and {len(summary.problems) - 50} more: see the manifest", markup=False)
 
 
-def run_batch(args: argparse.Namespace, argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
+def run_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`hidream-upscale batch`: returns the exit code."""
     try:
         the_plan = batch.plan(
@@ -254,7 +256,7 @@ def run_batch(args: argparse.Namespace, argv: Sequence[str] | None, out: TextIO,
         print(f"hidream-upscale: {type(error).__name__}: {error}", file=err)
         return 3 if isinstance(error, AuthenticationError) else 2
     stop = threading.Event()
-    resume = shlex.join(["hidream-upscale", *(sys.argv[1:] if argv is None else argv)])
+    resume = shlex.join(["hidream-upscale", *args.argv])
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
         if stop.is_set():

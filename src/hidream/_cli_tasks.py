@@ -1,45 +1,27 @@
 """`hidream-upscale`'s task commands: `submit … --wait [-o PATH]` and `result TASK_ID`.
 
 Progress goes to stderr as one status line rewritten in place, and only when stderr is a terminal: a
-pipe or a file gets nothing, so scripts read stdout alone. `cli.py` calls these hooks.
+pipe or a file gets nothing, so scripts read stdout alone. `cli.py` registers `result` from here and
+calls `follow_to_end` after an accepted `submit --wait`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import Final, TextIO
 
-from hidream._results import TaskResult
+from hidream import _cli_output as output
+from hidream._client import HiDream
+from hidream._core import DEFAULT_DEADLINE
+from hidream._model import TaskResult
 from hidream._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_POLL_INTERVAL
-from hidream.errors import (
-    DownloadError,
-    HiDreamError,
-    TaskFailedError,
-    TaskRefusedError,
-    WaitTimeoutError,
-)
-
-if TYPE_CHECKING:
-    from hidream._client import HiDream
-
-# Exit codes of the task's end, after cli.EXIT_CODES' (the classes do not overlap).
-EXIT_CODES: Final[tuple[tuple[type[HiDreamError], int], ...]] = (
-    (TaskFailedError, 9),
-    (TaskRefusedError, 10),
-    (WaitTimeoutError, 11),
-    (DownloadError, 12),
-)
-EPILOG: Final = """\
-  9  --wait: the task failed (task_status 3)
- 10  --wait: the task failed the safety review (task_status 4)
- 11  --wait: the task was not finished within --wait-timeout (the message names it)
- 12  -o: the output image could not be downloaded (nothing was written)
-"""
+from hidream.errors import DownloadError, HiDreamError, TaskFailedError, TaskRefusedError
 
 
 def _seconds(minimum: float) -> Callable[[str], float]:
@@ -55,8 +37,13 @@ def _seconds(minimum: float) -> Callable[[str], float]:
     return parse
 
 
-def _output(text: str) -> Path:
-    """Checked before anything is sent: a wrong -o must not cost a task."""
+STDOUT: Final = "-"
+
+
+def _output(text: str) -> Path | str:
+    """Checked before anything is sent: a wrong -o must not cost a task. `-` is standard output."""
+    if text == STDOUT:
+        return STDOUT
     path = Path(text).expanduser()
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name")
@@ -74,7 +61,8 @@ def add_wait_options(parser: argparse.ArgumentParser) -> None:
         "--output",
         type=_output,
         metavar="PATH",
-        help="download the output image to PATH (implies --wait; several: PATH-1.png, PATH-2.png…)",
+        help="download the output image to PATH, or - for stdout (implies --wait; several: PATH-1.png, "
+        "PATH-2.png…)",
     )
     parser.add_argument(
         "--wait-timeout",
@@ -92,7 +80,7 @@ def add_wait_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_result_command(commands: argparse._SubParsersAction[argparse.ArgumentParser], epilog: str) -> None:
+def add_result_command(commands: output.Subcommands, epilog: str) -> argparse.ArgumentParser:
     result = commands.add_parser(
         "result",
         help="read a task's status and output image URLs (a free read)",
@@ -108,9 +96,17 @@ def add_result_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     add_wait_options(result)
     result.add_argument("--base-url", metavar="URL", help="gateway root (default $HIDREAM_API_BASE_URL)")
     result.add_argument(
+        "--deadline",
+        type=_seconds(0.0),
+        default=DEFAULT_DEADLINE,
+        metavar="S",
+        help="seconds for each read (retries included) and each download (default %(default)s)",
+    )
+    result.add_argument(
         "--json", action="store_true", help="print the result envelope (or the error) as JSON"
     )
     result.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    return result
 
 
 class Progress:
@@ -145,12 +141,27 @@ class Progress:
 class Followed:
     result: TaskResult
     files: list[Path] = field(default_factory=list)
+    to_stdout: bool = False
 
 
-def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO) -> Followed | None:
-    """Wait for the task (and download its image) when --wait or -o asks; None when neither does."""
-    if not (args.wait or args.output):
-        return None
+def _to_stdout(client: HiDream, result: TaskResult, out: TextIO, deadline: float) -> None:
+    """`-o -`: the one output image, checked and whole, then written to stdout as bytes."""
+    if len(result.images) != 1:
+        raise DownloadError(
+            f"-o - writes one image, and task {result.task_id} has {len(result.images)}: give -o PATH",
+            url="",
+        )
+    binary = getattr(out, "buffer", None)
+    if binary is None:
+        raise DownloadError("-o -: standard output takes no bytes here", url="")
+    with tempfile.TemporaryDirectory(prefix="hidream-") as folder:
+        [path] = client.upscale.download(result, Path(folder) / "image", deadline=deadline)
+        binary.write(path.read_bytes())
+        binary.flush()
+
+
+def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO, out: TextIO) -> Followed:
+    """Wait for the task, and download its image when -o asks."""
     progress = Progress(err, task_id)
     try:
         result = client.upscale.wait(
@@ -158,13 +169,44 @@ def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO)
         )
     finally:
         progress.close()
-    files = client.upscale.download(result, args.output) if args.output else []
+    if args.output == STDOUT:
+        _to_stdout(client, result, out, args.deadline)
+        return Followed(result, to_stdout=True)
+    if args.output and not result.images:
+        raise DownloadError(f"task {task_id} succeeded but names no output image", url="")
+    files = client.upscale.download(result, args.output, deadline=args.deadline) if args.output else []
     return Followed(result, files)
+
+
+def follow_to_end(client: HiDream, task_id: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Wait (and download) for a task that exists; however that ends, the exit code, and the task id
+    with the command that resumes it when the task may still give its image."""
+    where = None if args.output is None else str(args.output)
+    try:
+        followed = follow(client, task_id, args, err, out)
+    except KeyboardInterrupt:
+        print(f"{output.PROG}: interrupted", file=err)
+        print(output.resume_hint(task_id, output=where), file=err)
+        return output.EXIT_INTERRUPTED
+    except HiDreamError as error:
+        code = output.report(error, json_out=args.json, out=out, err=err)
+        if not isinstance(error, TaskFailedError | TaskRefusedError):
+            print(output.resume_hint(task_id, output=where), file=err)
+        else:
+            print(f"{output.PROG}: task {task_id} ended without an image", file=err)
+        return code
+    except OSError as error:  # stdout closed under `-o -` (a broken pipe), or a full disk
+        print(f"{output.PROG}: cannot write the image: {error.strerror or type(error).__name__}", file=err)
+        print(output.resume_hint(task_id, output=where), file=err)
+        return output.EXIT_OUTPUT
+    return show(followed, args, out)
 
 
 def show(followed: Followed, args: argparse.Namespace, out: TextIO, *, status_line: bool = False) -> int:
     """Print what a finished (or, for `result`, a read) task gave; the exit code (0)."""
     result = followed.result
+    if followed.to_stdout:
+        return 0
     if args.json:
         print(json.dumps(dict(result.envelope), ensure_ascii=False), file=out)
         return 0
@@ -177,17 +219,15 @@ def show(followed: Followed, args: argparse.Namespace, out: TextIO, *, status_li
 
 def run_result(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`hidream-upscale result TASK_ID`."""
-    from hidream._client import HiDream
-    from hidream.cli import _error_json, _logging_to, exit_code  # cli imports this module
-
     try:
-        with _logging_to(err, args.verbose), HiDream(base_url=args.base_url) as client:
-            followed = follow(client, args.task_id, args, err)
-            if followed is None:
-                followed = Followed(client.upscale.result(args.task_id))
+        client = HiDream(base_url=args.base_url, deadline=args.deadline)
     except HiDreamError as error:
-        if args.json:
-            print(json.dumps(_error_json(error), ensure_ascii=False), file=out)
-        print(f"hidream-upscale: {type(error).__name__}: {error}", file=err)
-        return exit_code(error)
-    return show(followed, args, out, status_line=not (args.wait or args.output))
+        return output.report(error, json_out=args.json, out=out, err=err)
+    with output.logging_to(err, args.verbose), client:
+        if args.wait or args.output:
+            return follow_to_end(client, args.task_id, args, out, err)
+        try:
+            result = client.upscale.result(args.task_id)
+        except HiDreamError as error:
+            return output.report(error, json_out=args.json, out=out, err=err)
+    return show(Followed(result), args, out, status_line=True)

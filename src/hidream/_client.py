@@ -22,9 +22,9 @@ from hidream._core import (
     SyncCore,
     TimeoutArg,
     checked_deadline,
+    own_async_http_client,
     own_http_client,
     redacting,
-    shared_ssl_context,
 )
 from hidream._retry import RetryPolicy
 from hidream._secret import Secret
@@ -188,7 +188,7 @@ class AsyncHiDream:
         secret, token = (None if token is None else Secret(token)), None  # the raw token leaves this frame
         settings = _settings(secret, base_url, timeout, deadline, retry, language, default_headers)
         owns = http_client is None
-        http = http_client if http_client is not None else httpx.AsyncClient(verify=shared_ssl_context())
+        http = http_client if http_client is not None else own_async_http_client()
         self._core = AsyncCore(http=http, owns_http=owns, **settings)
         self.upscale = AsyncUpscale(self._core, language)
 

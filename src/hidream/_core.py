@@ -15,11 +15,12 @@ follows a redirect.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
@@ -27,10 +28,11 @@ from types import ModuleType
 from typing import Any, Final, Generic, TypeVar
 
 import anyio
+import attrs
 import httpcore
 import httpx
 
-from hidream._envelope import BodyReader, read_envelope
+from hidream._envelope import ENVELOPE_KEYS, BodyReader, read_envelope
 from hidream._retry import Retries, RetryPolicy
 from hidream._secret import Secret
 from hidream.errors import (
@@ -170,14 +172,50 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+@contextlib.contextmanager
+def deadline_scope(at: float) -> Iterator[None]:
+    """Within the block, every socket operation of a pool from `own_http_client` ends by `at` (on the
+    monotonic clock): a server that drips its headers or body cannot outlast it."""
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+class _NoCookies(httpx.Cookies):
+    """The cookie jar of the client's own pools: it keeps nothing. The API authenticates with the
+    bearer token and sets no cookie; a cookie a server (or an image host) sets is not sent back on
+    later calls, and no response pays for parsing it into a jar."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+def _without_cookies(http: httpx.Client | httpx.AsyncClient) -> None:
+    if isinstance(getattr(http, "_cookies", None), httpx.Cookies):
+        http._cookies = _NoCookies()
+
+
 def own_http_client() -> httpx.Client:
-    """The connection pool a `HiDream` creates: the shared TLS context, and the deadline enforced in
-    every socket operation (httpx offers no hook for that, so the pool's network backend is wrapped)."""
+    """The connection pool a `HiDream` creates: the shared TLS context, no cookie jar, and the
+    deadline enforced in every socket operation (httpx offers no hook for that, so the pool's network
+    backend is wrapped)."""
     transport = httpx.HTTPTransport(verify=shared_ssl_context())
     pool = getattr(transport, "_pool", None)
     if isinstance(pool, httpcore.ConnectionPool):
         pool._network_backend = _DeadlineBackend(pool._network_backend)
-    return httpx.Client(transport=transport, verify=shared_ssl_context())
+    http = httpx.Client(transport=transport, verify=shared_ssl_context())
+    _without_cookies(http)
+    return http
+
+
+def own_async_http_client() -> httpx.AsyncClient:
+    """The connection pool an `AsyncHiDream` creates: the shared TLS context and no cookie jar (the
+    deadline is enforced by cancelling, see `AsyncCore._attempt`)."""
+    http = httpx.AsyncClient(verify=shared_ssl_context())
+    _without_cookies(http)
+    return http
 
 
 def has_deadline_sockets(http: httpx.Client) -> bool:
@@ -192,11 +230,28 @@ class Endpoint(Generic[E]):
 
     operation: ModuleType
     parse: Callable[[Mapping[str, Any]], E]
+    creates: str | None = None
+    """The request creates a (paid) thing whose id the answer names under this key (None: creates
+    nothing): an answer that cannot be read then says it may exist all the same, with its id if seen."""
 
     def request_arguments(self, **params: Any) -> dict[str, Any]:
         # The generator's own request builder: the path, header names and JSON come from the spec.
         arguments: dict[str, Any] = self.operation._get_kwargs(**params)
         return arguments
+
+
+@functools.cache
+def spec_names() -> frozenset[str]:
+    """The field names of every generated model (the spec's names), and the envelope's: redaction
+    leaves these keys of an answer alone."""
+    from hidream_api_client import models
+
+    return ENVELOPE_KEYS | frozenset(
+        field.name
+        for model in vars(models).values()
+        if isinstance(model, type) and attrs.has(model)
+        for field in attrs.fields(model)
+    )
 
 
 def redacting(secret: Secret, check: Callable[[], T]) -> T:
@@ -325,7 +380,13 @@ class _Core:
     ) -> E:
         elapsed = time.monotonic() - started
         try:
-            envelope = read_envelope(response, redact=self.token.redact, body=body)
+            envelope = read_envelope(
+                response,
+                redact=self.token.redact,
+                body=body,
+                creates=endpoint.creates,
+                keep_keys=spec_names(),
+            )
         except HiDreamError as error:
             logger.info(
                 "%s -> HTTP %d, %s (code=%s, request_id=%s) in %.3fs",

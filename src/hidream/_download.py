@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,14 +23,16 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import anyio
 import httpx
 
+from hidream._core import deadline_scope
 from hidream._images import image_format, is_http_url
-from hidream.errors import APIConnectionError, APITimeoutError, DownloadError, InvalidInputError
+from hidream.errors import APIConnectionError, APITimeoutError, DownloadError, HiDreamError, InvalidInputError
 
 MAX_DOWNLOAD_BYTES: Final = 256 * 1024 * 1024
 DEFAULT_DOWNLOAD_DEADLINE: Final = 300.0
 DOWNLOAD_TIMEOUT: Final = httpx.Timeout(connect=10.0, read=60.0, write=10.0, pool=10.0)
 MAX_REDIRECTS: Final = 5
-FILE_MODE: Final = 0o644
+NEW_FILE_MODE: Final = 0o666
+"""A new file's mode before the umask takes its bits away (as `open()` would create it)."""
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 
@@ -67,9 +70,12 @@ class Plan:
 
     def check_time(self) -> None:
         if self.remaining() <= 0:
-            raise DownloadError(
-                f"{shown(self.url)}: not downloaded within {self.deadline:g}s", url=shown(self.url)
-            )
+            raise self.too_slow()
+
+    def too_slow(self) -> DownloadError:
+        return DownloadError(
+            f"{shown(self.url)}: not downloaded within {self.deadline:g}s", url=shown(self.url)
+        )
 
     def check_response(self, response: httpx.Response) -> None:
         if not 200 <= response.status_code < 300:
@@ -155,16 +161,38 @@ class _Sink:
         os.fsync(self.file.fileno())
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux), else by
+    setting and restoring it."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode(path: Path) -> int:
+    """The mode the written file gets: an existing file's own (a private 0600 file stays private),
+    else a new file's, as the umask allows."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return NEW_FILE_MODE & ~_umask()
+
+
 @contextlib.contextmanager
 def _sink(plan: Plan) -> Iterator[_Sink]:
     """A temporary file beside the target; renamed over it if the block ends well, removed if not."""
+    mode = file_mode(plan.path)
     fd, name = tempfile.mkstemp(dir=plan.path.parent, prefix=f".{plan.path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as file:
             sink = _Sink(plan, file, name)
             yield sink
             sink.finish()
-        Path(name).chmod(FILE_MODE)
+        Path(name).chmod(mode)
         Path(name).replace(plan.path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -181,12 +209,25 @@ def _transport_failure(plan: Plan, error: httpx.TransportError) -> APIConnection
     return APIConnectionError(f"{where}: {type(error).__name__}: {error}", request_sent=True)
 
 
+def _unwritable(plan: Plan, error: OSError) -> DownloadError:
+    return DownloadError(
+        f"{shown(plan.url)}: cannot write {str(plan.path)!r} ({error.strerror or type(error).__name__})",
+        url=shown(plan.url),
+    )
+
+
 def download(http: httpx.Client, plan: Plan) -> Path:
     plan.started = time.monotonic()
+    failure: HiDreamError
     try:
-        return _download(http, plan)
+        # The deadline reaches into every socket operation of the client's own pool (a host that
+        # drips its headers cannot outlast it); each chunk checks it too, whatever the pool.
+        with deadline_scope(plan.started + plan.deadline):
+            return _download(http, plan)
     except httpx.TransportError as error:
-        failure = _transport_failure(plan, error)
+        failure = plan.too_slow() if plan.remaining() <= 0.01 else _transport_failure(plan, error)
+    except OSError as error:
+        failure = _unwritable(plan, error)
     raise failure  # outside the handler: the transport's frames are not chained
 
 
@@ -212,10 +253,16 @@ def _download(http: httpx.Client, plan: Plan) -> Path:
 
 async def adownload(http: httpx.AsyncClient, plan: Plan) -> Path:
     plan.started = time.monotonic()
+    failure: HiDreamError
     try:
-        return await _adownload(http, plan)
+        with anyio.fail_after(plan.deadline):  # cancels the download wherever it waits
+            return await _adownload(http, plan)
+    except TimeoutError:
+        failure = plan.too_slow()
     except httpx.TransportError as error:
-        failure = _transport_failure(plan, error)
+        failure = plan.too_slow() if plan.remaining() <= 0.01 else _transport_failure(plan, error)
+    except OSError as error:
+        failure = _unwritable(plan, error)
     raise failure
 
 

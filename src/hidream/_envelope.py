@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
@@ -31,6 +33,7 @@ MAX_TEXT_CHARS: Final = 1000  # how much of the service's `message` an error kee
 # for operations with larger results). Reading stops there and the answer is judged on what was read.
 MAX_RESPONSE_BYTES: Final = 1024 * 1024
 _JSON: Final = json.JSONDecoder()
+ENVELOPE_KEYS: Final = frozenset({"code", "message", "request_id", "result"})
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -105,20 +108,48 @@ def _decompressed(content: bytes, coding: str | None, limit: int) -> tuple[bytes
     return content, ""
 
 
-def _text(content: bytes, charset: str | None, redact: Callable[[str], str]) -> tuple[str, str]:
-    """The body as redacted text (so no local variable below ever holds a secret), and what was odd
-    about its encoding: UTF-8 (a BOM is dropped), else the charset the response declares, else UTF-8
-    with the undecodable bytes replaced, so an envelope around them can still be read."""
+def _text(content: bytes, charset: str | None) -> tuple[str, str]:
+    """The body as text, and what was odd about its encoding: UTF-8 (a BOM is dropped), else the
+    charset the response declares, else UTF-8 with the undecodable bytes replaced, so an envelope
+    around them can still be read."""
     try:
-        return redact(content.decode("utf-8").removeprefix("\ufeff")), ""
+        return content.decode("utf-8").removeprefix("\ufeff"), ""
     except UnicodeDecodeError:
         pass
     if charset:
         try:
-            return redact(content.decode(charset)), ""
+            return content.decode(charset), ""
         except (LookupError, UnicodeDecodeError):
             pass
-    return redact(content.decode("utf-8", errors="replace")), "the body is not UTF-8 text"
+    return content.decode("utf-8", errors="replace"), "the body is not UTF-8 text"
+
+
+_JSON_ESCAPE: Final = re.compile(r"\\u([0-9a-fA-F]{4})|\\([/\\\"])")
+
+
+def _unescaped(text: str) -> str:
+    """`text` with JSON's `\\uXXXX` and `\\/` escapes undone, so redaction sees what a parser would."""
+    if "\\" not in text:
+        return text
+    return _JSON_ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
+
+
+def redacted_tree(value: Any, redact: Callable[[str], str], keep: frozenset[str] = frozenset()) -> Any:
+    """A decoded JSON value with `redact` applied to every string in it, keys included, except the
+    keys in `keep` (the names the spec gives its fields: a token that happens to equal one must not
+    break a valid answer, and such a key reveals nothing the spec does not say)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {
+            (redact(key) if isinstance(key, str) and key not in keep else key): redacted_tree(
+                item, redact, keep
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redacted_tree(item, redact, keep) for item in value]
+    return value
 
 
 def _decode(text: str) -> tuple[Mapping[str, Any] | None, str, str]:
@@ -167,21 +198,60 @@ def _snippet(text: str) -> str:
     return clean(" ".join(text[:SNIPPET_CHARS].split()) + ("…" if len(text) > SNIPPET_CHARS else ""))
 
 
-def _body_text(
-    response: httpx.Response, body: BodyReader | None, redact: Callable[[str], str]
-) -> tuple[str, str]:
-    """The body as redacted text, and what was odd about it (encoding, size), if anything. The raw
-    bytes stay in this frame, which is gone before any error is raised."""
+@dataclass(frozen=True)
+class _Read:
+    """What a body says, every text in it redacted: the envelope (or None and why not), what was odd,
+    the text for a snippet, and a task id seen in a body that was cut at the limit."""
+
+    envelope: Mapping[str, Any] | None
+    why_not: str
+    odd: str
+    text: str
+    seen_id: str | None
+
+
+def _read(
+    response: httpx.Response,
+    body: BodyReader | None,
+    redact: Callable[[str], str],
+    id_key: str | None,
+    keep: frozenset[str],
+) -> _Read:
+    """The body decoded first, then redacted (so a token in it, escaped or not, never breaks a valid
+    answer and never survives). The raw text stays in this frame, gone before any error is raised."""
     if body is None or body.decoded:
         content, odd = (response.content if body is None else body.content), ""
     else:
         content, odd = _decompressed(
             body.content, response.headers.get("Content-Encoding"), MAX_RESPONSE_BYTES
         )
-    if body is not None and not body.complete:
+    cut = body is not None and not body.complete
+    if cut:
         odd = f"the body is longer than the limit of {MAX_RESPONSE_BYTES} bytes (reading stopped there)"
-    text, encoding_odd = _text(content, response.charset_encoding, redact)
-    return text, odd or encoding_odd
+    raw, encoding_odd = _text(content, response.charset_encoding)
+    data, why_not, extra = _decode(raw)
+    odd = odd or encoding_odd or extra
+    envelope = None
+    if data is not None:
+        if "\\" not in raw and "%" not in raw and redact(raw) == raw:
+            # No escape can hide the token and none of its forms is in the text: neither is it in
+            # any string decoded from it (each is a piece of the text), so nothing to walk.
+            envelope = data
+        else:
+            try:
+                envelope = redacted_tree(data, redact, keep)
+            except RecursionError:
+                why_not = "the body is JSON nested too deeply to read"
+    pattern = rf'"{re.escape(id_key)}"\s*:\s*"([^"\\]{{1,200}})"' if id_key else None
+    seen = re.search(pattern, raw) if cut and pattern else None
+    success = envelope is not None and not odd and 200 <= response.status_code < 300
+    return _Read(
+        envelope=envelope,
+        why_not=why_not,
+        odd=odd,
+        text="" if success else redact(_unescaped(raw[: SNIPPET_CHARS * 8])),
+        seen_id=clean(redact(_unescaped(seen[1])), SNIPPET_CHARS) if seen else None,
+    )
 
 
 def _redacted_header(response: httpx.Response, name: str, redact: Callable[[str], str]) -> str | None:
@@ -195,30 +265,41 @@ def read_envelope(
     *,
     redact: Callable[[str], str] = lambda text: text,
     body: BodyReader | None = None,
+    creates: str | None = None,
+    keep_keys: frozenset[str] = ENVELOPE_KEYS,
 ) -> dict[str, Any]:
     """The envelope of a successful answer (`code` 0, HTTP 2xx), or the typed error for anything else.
 
     `body` is the body as read (default: `response.content`), perhaps cut at `MAX_RESPONSE_BYTES`.
     Whatever it holds, the answer ends as data or a `HiDreamError`, and the envelope's `code`,
     `message` and `request_id` are kept whenever the envelope can be read at all. `redact` is applied
-    to every text taken from the response before it goes into an error.
+    to every text of the decoded answer, success included, and to every text that goes into an error.
+    `creates`: the request creates a (paid) thing whose id the answer names under this key; an answer
+    that cannot be read then says one may have been created, and its id if what was read shows it.
+    `keep_keys`: the field names that redaction leaves alone (see `redacted_tree`).
     """
     status = response.status_code
-    text, odd = _body_text(response, body, redact)
-    envelope, why_not, extra = _decode(text)
-    odd = odd or extra
+    read = _read(response, body, redact, creates, keep_keys)
+    envelope, why_not, odd, text = read.envelope, read.why_not, read.odd, read.text
     code = envelope.get("code") if envelope else None
-    # Redacted again once decoded: JSON escapes (\/, \u0041) can hide the token from the raw text.
-    message = clean(redact(str(envelope.get("message") or ""))) if envelope else ""
+    message = clean(str(envelope.get("message") or "")) if envelope else ""
     request_id = envelope.get("request_id") if envelope else None
-    request_id = clean(redact(request_id)) if isinstance(request_id, str) else None
+    request_id = clean(request_id) if isinstance(request_id, str) else None
     where = f"HTTP {status} from {response.request.method} {response.request.url.path}"
     fields: dict[str, Any] = {"code": code, "request_id": request_id, "http_status": status}
+
+    # Said of a 2xx to a request that creates a task: the task may exist although the answer is unusable.
+    maybe_task = (
+        "; a task may have been created all the same"
+        + (f" (the body names {creates} {read.seen_id!r})" if read.seen_id else "")
+        if creates and 200 <= status < 300
+        else ""
+    )
 
     def described(default: str) -> str:
         if envelope is not None:
             return message or default
-        return f"{default}; {odd or why_not}: {_snippet(text)!r}"
+        return f"{default}; {odd or why_not}: {_snippet(text)!r}{maybe_task}"
 
     if status in (401, 403):
         raise AuthenticationError(described(f"{where}: the token is missing or was refused"), **fields)
@@ -245,5 +326,5 @@ def read_envelope(
     if not 200 <= status < 300:
         raise MalformedResponseError(f"{where}: `code` 0 with a non-2xx status", **fields)
     if odd:
-        raise MalformedResponseError(f"{where}: `code` 0, but {odd}", **fields)
+        raise MalformedResponseError(f"{where}: `code` 0, but {odd}{maybe_task}", **fields)
     return dict(envelope)

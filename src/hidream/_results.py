@@ -3,21 +3,20 @@
 Envelope, errors, retries and timeouts are `_core`'s, as for the submit. What is here: the
 `Endpoint` line, the retry policy a read may use (it creates nothing), and the mapping of the generated
 model to `TaskResult` — the same mapping reads a `notify_url` callback's body (`_callbacks`).
-Statuses are the generated `KnownTaskStatus` (the spec's values); an integer the spec does not name is
-kept as a plain `int` and counts as not final, as the provider's own client code treats it.
+The model itself (`TaskResult`, what its statuses mean) is the leaf module `_model`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from hidream_api_client.api.upscale import get_upscale_task_result
-from hidream_api_client.models import GetUpscaleTaskResultOutcome, KnownTaskStatus, UpscaleTaskResult
+from hidream_api_client.models import GetUpscaleTaskResultOutcome, UpscaleTaskResult
 from hidream_api_client.models import SubTaskResult as GeneratedSubTask
 
 from hidream._core import Endpoint
+from hidream._model import FINAL_STATUSES, SubTask, TaskResult, TaskStatus
 from hidream._retry import RetryPolicy
 from hidream.errors import HiDreamError, InvalidInputError, MalformedResponseError
 
@@ -29,66 +28,16 @@ def _parse(envelope: Mapping[str, Any]) -> tuple[Mapping[str, Any], GetUpscaleTa
 
 RESULT = Endpoint(get_upscale_task_result, _parse)
 
-TaskStatus = KnownTaskStatus
-"""A sub-task's state, as the spec names it: QUEUED 0, SUCCEEDED 1, IN_PROGRESS 2, FAILED 3, REFUSED 4."""
-
-FINAL_STATUSES: Final = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.REFUSED})
-"""The spec's `x-final` (a test holds the two equal): after these, a sub-task no longer changes."""
-
-
-@dataclass(frozen=True)
-class SubTask:
-    """One sub-task (one output image): its status and, once it succeeded, its image URL."""
-
-    sub_task_id: str
-    status: TaskStatus | int
-    """A `TaskStatus`, or the plain integer when the spec names no such value (then: not final)."""
-    image: str | None
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    """A task's state as the result read (or a `notify_url` callback) reported it."""
-
-    task_id: str | None
-    """The task read; None only for a callback body that does not name its task."""
-    sub_tasks: tuple[SubTask, ...]
-    request_id: str | None
-    message: str
-    envelope: Mapping[str, Any] = field(repr=False, compare=False)
-    """The answer (or the callback's body) as the service sent it."""
-
-    @property
-    def is_final(self) -> bool:
-        """Every sub-task reached a final status (and there is at least one)."""
-        return bool(self.sub_tasks) and all(sub.is_final for sub in self.sub_tasks)
-
-    @property
-    def status(self) -> TaskStatus:
-        """The task's status: once final, REFUSED or FAILED if any sub-task was, else SUCCEEDED;
-        before, QUEUED while nothing has started, else IN_PROGRESS."""
-        statuses = [sub.status for sub in self.sub_tasks]
-        if self.is_final:
-            for worst in (TaskStatus.REFUSED, TaskStatus.FAILED):
-                if worst in statuses:
-                    return worst
-            return TaskStatus.SUCCEEDED
-        if all(status == TaskStatus.QUEUED for status in statuses):
-            return TaskStatus.QUEUED
-        return TaskStatus.IN_PROGRESS
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status is TaskStatus.SUCCEEDED
-
-    @property
-    def images(self) -> tuple[str, ...]:
-        """The output image URLs of the sub-tasks that succeeded, in order."""
-        return tuple(s.image for s in self.sub_tasks if s.status == TaskStatus.SUCCEEDED and s.image)
+__all__ = [
+    "FINAL_STATUSES",
+    "RESULT",
+    "SubTask",
+    "TaskResult",
+    "TaskStatus",
+    "read_policy",
+    "result_params",
+    "to_result",
+]
 
 
 def read_policy(policy: RetryPolicy) -> RetryPolicy:
@@ -124,6 +73,10 @@ def to_result(
     request_id = outcome.request_id if isinstance(outcome.request_id, str) else None
     if not problem and http_status is not None and request_id is None:
         problem = "request_id must be a string"
+    named = sent.get("task_id") if isinstance(sent, Mapping) else None
+    if not problem and task_id is not None and named is not None and named != task_id:
+        # An answer about another task (a cache or a proxy mixing answers up): its images are not ours.
+        problem = f"it answers for task {str(named)[:80]!r}, not for the task read, {task_id!r}"
     if problem:
         raise error(
             f"`code` 0 but the envelope is not a task result: {problem}",
@@ -134,7 +87,6 @@ def to_result(
     result = outcome.result
     assert isinstance(result, UpscaleTaskResult)  # what _problem accepts, the generated parser reads
     assert isinstance(result.sub_task_results, list)
-    named = result.additional_properties.get("task_id")  # not in the spec; a callback may carry it
     return TaskResult(
         task_id=task_id if task_id is not None else named if isinstance(named, str) else None,
         sub_tasks=tuple(_sub_task(sub) for sub in result.sub_task_results),

@@ -13,7 +13,7 @@ import html
 import json
 import re
 from typing import Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 REDACTED: Final = "[REDACTED]"
 # Derived forms shorter than this are left out: they could match honest text. Real tokens are far longer.
@@ -84,5 +84,14 @@ class Secret:
     __str__ = __repr__
 
     def redact(self, text: str) -> str:
-        """`text` with the token, in any of its forms, replaced by `REDACTED`."""
-        return self._pattern.sub(REDACTED, text) if self._pattern else text
+        """`text` with the token, in any of its forms, replaced by `REDACTED`. A text in which the
+        token hides behind percent-escapes of plain characters (`%74%6F%6B…`) comes back decoded,
+        with the token redacted."""
+        if self._pattern is None:
+            return text
+        text = self._pattern.sub(REDACTED, text)
+        if "%" in text:
+            decoded = unquote(text)
+            if decoded != text and self._pattern.search(decoded):
+                return self._pattern.sub(REDACTED, decoded)
+        return text

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hidream import _wait  # the module: tests replace its clock
-from hidream._core import NOT_GIVEN, NotGiven, TimeoutArg
+from hidream._core import NOT_GIVEN, DeadlineArg, NotGiven, TimeoutArg
 from hidream._download import (
     DEFAULT_DOWNLOAD_DEADLINE,
     MAX_DOWNLOAD_BYTES,
@@ -25,13 +25,13 @@ from hidream._download import (
 )
 from hidream._results import RESULT, TaskResult, read_policy, result_params, to_result
 from hidream._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller, finished
-from hidream.errors import InvalidInputError
+from hidream.errors import HiDreamError, InvalidInputError
 
 if TYPE_CHECKING:
     from hidream._core import AsyncCore, SyncCore
     from hidream._images import ImageInput
+    from hidream._model import UpscaleTask
     from hidream._retry import RetryPolicy
-    from hidream._upscale import UpscaleTask
 
 OnUpdate = Callable[[TaskResult], object]
 
@@ -69,16 +69,22 @@ class TaskMethods:
         submit: Callable[..., UpscaleTask]
 
     def result(
-        self, task_id: str, *, timeout: TimeoutArg | NotGiven = NOT_GIVEN, retry: RetryPolicy | None = None
+        self,
+        task_id: str,
+        *,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        deadline: DeadlineArg | NotGiven = NOT_GIVEN,
     ) -> TaskResult:
         """Read a task's result once (a GET: it creates nothing and costs nothing).
 
         Read timeouts, dropped connections and 5xx are retried too, within the client's retry bounds
-        (`retry=` replaces that policy for this read).
+        (`retry=` replaces that policy for this read; `deadline=` bounds it, retries included).
+        An answer about another task than `task_id` is a `MalformedResponseError`.
         """
         params = result_params(task_id)
         policy = retry if retry is not None else read_policy(self._core.retry)
-        raw, outcome = self._core.call(RESULT, params, timeout=timeout, retry=policy)
+        raw, outcome = self._core.call(RESULT, params, timeout=timeout, retry=policy, deadline=deadline)
         return to_result(raw, outcome, params["task_id"])
 
     def wait(
@@ -110,7 +116,17 @@ class TaskMethods:
     ) -> TaskResult:
         poller.start()
         while True:
-            result = self.result(poller.task_id, timeout=request_timeout, retry=retry)
+            deadline = poller.read_deadline(self._core.deadline)
+            try:
+                result = self.result(poller.task_id, timeout=request_timeout, retry=retry, deadline=deadline)
+            except HiDreamError as error:
+                timed_out = poller.failed(error)
+                if timed_out is None:
+                    raise
+            else:
+                timed_out = None
+            if timed_out is not None:
+                raise timed_out from None
             if on_update is not None:
                 on_update(result)
             if result.is_final:
@@ -178,12 +194,17 @@ class AsyncTaskMethods:
         submit: Callable[..., Awaitable[UpscaleTask]]
 
     async def result(
-        self, task_id: str, *, timeout: TimeoutArg | NotGiven = NOT_GIVEN, retry: RetryPolicy | None = None
+        self,
+        task_id: str,
+        *,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        deadline: DeadlineArg | NotGiven = NOT_GIVEN,
     ) -> TaskResult:
         """Read a task's result once; see `HiDream.upscale.result`."""
         params = result_params(task_id)
         policy = retry if retry is not None else read_policy(self._core.retry)
-        raw, outcome = await self._core.call(RESULT, params, timeout=timeout, retry=policy)
+        raw, outcome = await self._core.call(RESULT, params, timeout=timeout, retry=policy, deadline=deadline)
         return to_result(raw, outcome, params["task_id"])
 
     async def wait(
@@ -209,7 +230,19 @@ class AsyncTaskMethods:
     ) -> TaskResult:
         poller.start()
         while True:
-            result = await self.result(poller.task_id, timeout=request_timeout, retry=retry)
+            deadline = poller.read_deadline(self._core.deadline)
+            try:
+                result = await self.result(
+                    poller.task_id, timeout=request_timeout, retry=retry, deadline=deadline
+                )
+            except HiDreamError as error:
+                timed_out = poller.failed(error)
+                if timed_out is None:
+                    raise
+            else:
+                timed_out = None
+            if timed_out is not None:
+                raise timed_out from None
             if on_update is not None:
                 on_update(result)
             if result.is_final:

@@ -6,8 +6,6 @@ image and maps the generated success model to `UpscaleTask`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hidream_api_client.api.upscale import submit_upscale_task
@@ -24,6 +22,7 @@ from hidream_api_client.types import UNSET
 from hidream import _validation as check
 from hidream._core import NOT_GIVEN, DeadlineArg, Endpoint, NotGiven, TimeoutArg, redacting
 from hidream._images import ImageInput, prepare_image
+from hidream._model import UpscaleTask
 from hidream._tasks import AsyncTaskMethods, TaskMethods
 from hidream.errors import MalformedResponseError
 
@@ -31,24 +30,12 @@ if TYPE_CHECKING:
     from hidream._core import AsyncCore, SyncCore
     from hidream._retry import RetryPolicy
 
-SUBMIT = Endpoint(submit_upscale_task, SubmitUpscaleTaskOutcome.from_dict)
+SUBMIT = Endpoint(submit_upscale_task, SubmitUpscaleTaskOutcome.from_dict, creates="task_id")
 # The spec's defaults, as the generated model holds them. `upsale_ratio` is required there without
 # one (a default on a required field says nothing); the provider's page calls 2 the default, so the
 # client sends the generated member for 2 unless the spec ever declares a default of its own.
 DEFAULT_RATIO: int = check.default(UpscaleRequest, "upsale_ratio", otherwise=UpsaleRatio.X2).value
 DEFAULT_VERSION: str = check.default(UpscaleRequest, "version").value
-
-
-@dataclass(frozen=True)
-class UpscaleTask:
-    """An accepted upscale task (`code` 0); the upscaled image comes later, a sub-task per image."""
-
-    task_id: str
-    sub_task_ids: tuple[str, ...]
-    request_id: str
-    message: str
-    envelope: Mapping[str, Any] = field(repr=False, compare=False)
-    """The response envelope as the service sent it."""
 
 
 def submit_params(

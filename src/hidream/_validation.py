@@ -27,9 +27,9 @@ URL_SCHEMES: Final = ("http://…", "https://…")
 
 def choice(field: str, value: object, allowed: type[M]) -> M:
     """The member of the generated enum `allowed` that `value` names, or an error listing its values."""
-    values = [member.value for member in allowed]
     if isinstance(value, allowed):
         return value
+    values = [member.value for member in allowed]
     # bool is an int, but True is not a ratio; "4" is not 4 either (the wire type is int).
     if not isinstance(value, bool) and any(type(value) is type(v) and value == v for v in values):
         return allowed(value)
@@ -89,14 +89,26 @@ def check_token(token: str | Secret, *, field: str = "token") -> Secret:
     return secret
 
 
+def _shown(text: str) -> str:
+    """A URL as a message may quote it: whatever stands before an `@` may be a password, so a URL
+    with one is not quoted at all."""
+    return "the URL (not quoted: it contains '@')" if "@" in text else repr(text)
+
+
 def _split(field: str, value: object) -> tuple[str, SplitResult]:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(field, f"{value!r} is not an absolute http(s) URL", allowed=URL_SCHEMES)
+        shown = _shown(value) if isinstance(value, str) else repr(value)
+        raise InvalidInputError(field, f"{shown} is not an absolute http(s) URL", allowed=URL_SCHEMES)
     text = value.strip()
     problem = _control_or_space(text)
     if problem:
         raise InvalidInputError(field, f"contains {problem}; a URL cannot carry it")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None:
+        raise InvalidInputError(field, f"{_shown(text)} is not a URL that can be parsed")
     if parts.username is not None or parts.password is not None:
         # Never echo the URL: the part before @ is a password (httpx would send it as Basic auth in
         # place of the bearer token).
@@ -104,11 +116,11 @@ def _split(field: str, value: object) -> tuple[str, SplitResult]:
             field, "must not carry credentials (user:password@); pass the token as token="
         )
     if not is_http_url(text):
-        raise InvalidInputError(field, f"{text!r} is not an absolute http(s) URL", allowed=URL_SCHEMES)
+        raise InvalidInputError(field, f"{_shown(text)} is not an absolute http(s) URL", allowed=URL_SCHEMES)
     try:
         parts.port  # noqa: B018 - reading it validates it
     except ValueError:
-        raise InvalidInputError(field, f"{text!r} has an invalid port") from None
+        raise InvalidInputError(field, f"{_shown(text)} has an invalid port") from None
     return text, parts
 
 

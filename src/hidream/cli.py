@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Final, TextIO
+from collections.abc import Sequence
+from typing import Final, TextIO
 
 import httpx
 from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio
 
 from hidream import _cli_batch
+from hidream import _cli_output as output
 from hidream import _cli_tasks as tasks
 from hidream._client import BASE_URL_ENV, TOKEN_ENV, HiDream
 from hidream._core import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
@@ -24,29 +23,12 @@ from hidream._images import MAX_IMAGE_BYTES
 from hidream._retry import RetryPolicy
 from hidream._upscale import DEFAULT_RATIO, DEFAULT_VERSION
 from hidream._version import __version__
-from hidream.errors import (
-    APIConnectionError,
-    AuthenticationError,
-    HiDreamError,
-    InvalidInputError,
-    MalformedResponseError,
-    RateLimitError,
-    RejectedRequestError,
-    ServerError,
-)
+from hidream.errors import HiDreamError, InvalidInputError
 
-# Most specific first: MalformedServerError is a ServerError and a MalformedResponseError, and counts as 6.
-EXIT_CODES: Final[tuple[tuple[type[HiDreamError], int], ...]] = (
-    (InvalidInputError, 2),
-    (AuthenticationError, 3),
-    (RejectedRequestError, 4),
-    (RateLimitError, 5),
-    (ServerError, 6),
-    (MalformedResponseError, 7),
-    (APIConnectionError, 8),  # timeouts included
-    *tasks.EXIT_CODES,  # the task's end: 9-12
-)
-EXIT_OTHER: Final = 1
+EXIT_CODES: Final = output.EXIT_CODES
+EXIT_OTHER: Final = output.EXIT_OTHER
+exit_code = output.exit_code
+_error_json = output.error_json
 
 EPILOG = f"""\
 environment:
@@ -54,27 +36,24 @@ environment:
   {BASE_URL_ENV}  the gateway root, overridden by --base-url
 
 exit codes:
-  0  the task was accepted; its id is printed (or the envelope, with --json)
-  2  bad arguments or input, nothing was sent (also argparse's usage errors)
-  3  no token, or the token was refused (HTTP 401/403)
-  4  the service rejected the request (envelope code != 0)
-  5  rate limited (HTTP 429) after the allowed retries
-  6  server error (HTTP 5xx)
-  7  the response was not the envelope (not JSON, truncated, wrong shape)
-  8  no response: connection failed or timed out
-{tasks.EPILOG}  1  anything else
-"""
+{output.exit_codes_text()}"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="hidream-upscale",
+    parser = output.Parser(
+        prog=output.PROG,
         description="Submit image-upscale tasks to the HiDream AI API.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    for add, run in COMMANDS:
+        add(commands, EPILOG).set_defaults(run=run)
+    return parser
+
+
+def add_submit_command(commands: output.Subcommands, epilog: str) -> argparse.ArgumentParser:
     submit = commands.add_parser(
         "submit",
         help="submit one image; prints the task id",
@@ -83,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
             f"IMAGE: an http(s) URL, a local PNG/JPEG/WebP file (at most {MAX_IMAGE_BYTES // 2**20} MiB) "
             "or base64 text."
         ),
-        epilog=EPILOG,
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     submit.add_argument("image", metavar="IMAGE", help="URL, file path or base64 text")
@@ -133,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_DEADLINE,
         metavar="S",
-        help="seconds for the whole call, retries included (default %(default)s)",
+        help="seconds for the submit (retries included), each read of --wait and each download of -o "
+        "(default %(default)s)",
     )
     submit.add_argument(
         "--max-attempts",
@@ -149,29 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     submit.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     tasks.add_wait_options(submit)
-    tasks.add_result_command(commands, EPILOG)
-    _cli_batch.add_batch_command(commands)
-    return parser
-
-
-def exit_code(error: HiDreamError) -> int:
-    """The documented exit code for an error class."""
-    for cls, code in EXIT_CODES:
-        if isinstance(error, cls):
-            return code
-    return EXIT_OTHER
-
-
-def _error_json(error: HiDreamError) -> dict[str, Any]:
-    return {
-        "error": {
-            "type": type(error).__name__,
-            "message": error.message,
-            "code": error.code,
-            "request_id": error.request_id,
-            "http_status": error.http_status,
-        }
-    }
+    return submit
 
 
 def _seconds(option: str, value: float) -> float:
@@ -180,36 +138,9 @@ def _seconds(option: str, value: float) -> float:
     return value
 
 
-@contextmanager
-def _logging_to(stream: TextIO, enabled: bool) -> Iterator[None]:
-    """Log the client's requests to `stream` for the length of the block (for -v)."""
-    if not enabled:
-        yield
-        return
-    logger = logging.getLogger("hidream")
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-
-
-def main(
-    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
-) -> int:
-    """Run the CLI; returns the exit code (the console script exits with it)."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
-    args = _parser().parse_args(argv)
-    if args.command == "result":
-        return tasks.run_result(args, out, err)
-    if args.command == "batch":
-        return _cli_batch.run_batch(args, argv, out, err)
+def run_submit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """`hidream-upscale submit IMAGE [--wait] [-o PATH]`. Once the submit is accepted the task is
+    paid for: however the rest ends, the task id and the command that resumes it are printed."""
     try:
         retry = RetryPolicy(
             max_attempts=args.max_attempts,
@@ -222,15 +153,12 @@ def main(
             write=DEFAULT_TIMEOUT.write,
             pool=DEFAULT_TIMEOUT.pool,
         )
-        with (
-            _logging_to(err, args.verbose),
-            HiDream(
-                base_url=args.base_url,
-                timeout=timeout,
-                deadline=_seconds("--deadline", args.deadline),
-                retry=retry,
-            ) as client,
-        ):
+        deadline = _seconds("--deadline", args.deadline)
+        client = HiDream(base_url=args.base_url, timeout=timeout, deadline=deadline, retry=retry)
+    except HiDreamError as error:
+        return output.report(error, json_out=args.json, out=out, err=err)
+    with output.logging_to(err, args.verbose), client:
+        try:
             task = client.upscale.submit(
                 args.image,
                 upsale_ratio=args.ratio,
@@ -240,16 +168,54 @@ def main(
                 language=args.language,
                 user_id=args.user_id,
             )
-            followed = tasks.follow(client, task.task_id, args, err)
-    except HiDreamError as error:
-        if args.json:
-            print(json.dumps(_error_json(error), ensure_ascii=False), file=out)
-        print(f"hidream-upscale: {type(error).__name__}: {error}", file=err)
-        return exit_code(error)
-    if followed is not None:
-        return tasks.show(followed, args, out)
-    if args.json:
-        print(json.dumps(dict(task.envelope), ensure_ascii=False), file=out)
-    else:
-        print(task.task_id, file=out)
-    return 0
+        except HiDreamError as error:
+            return output.report(error, json_out=args.json, out=out, err=err)
+        except KeyboardInterrupt:
+            print(
+                f"{output.PROG}: interrupted during the submit; a task may have been created "
+                "(its id did not arrive)",
+                file=err,
+            )
+            return output.EXIT_INTERRUPTED
+        if not (args.wait or args.output):
+            if args.json:
+                print(json.dumps(dict(task.envelope), ensure_ascii=False), file=out)
+            else:
+                print(task.task_id, file=out)
+            return 0
+        return tasks.follow_to_end(client, task.task_id, args, out, err)
+
+
+# The subcommands, in the order `--help` lists them: (add to the parser, run). A new subcommand
+# module adds one line here.
+COMMANDS: Final = (
+    (add_submit_command, run_submit),
+    (tasks.add_result_command, tasks.run_result),
+    (_cli_batch.add_batch_command, _cli_batch.run_batch),
+)
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    refused = output.refused_secret_option(arguments)
+    if refused is not None:
+        print(
+            f"{output.PROG}: error: {refused} is not an option: the token is read only from "
+            f"${TOKEN_ENV} (a command-line value shows in `ps` and shell history); "
+            "the value given was not used and is not shown",
+            file=err,
+        )
+        return output.EXIT_USAGE
+    try:
+        args = _parser().parse_args(arguments)
+        args.argv = arguments  # batch prints the command that resumes it
+        code: int = args.run(args, out, err)
+    except KeyboardInterrupt:
+        print(f"{output.PROG}: interrupted", file=err)
+        return output.EXIT_INTERRUPTED
+    return code

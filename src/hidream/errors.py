@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hidream._results import TaskResult
+    from hidream._model import TaskResult
 
 
 class HiDreamError(Exception):
@@ -139,6 +139,15 @@ class TaskFailedError(TaskError):
 
 class TaskRefusedError(TaskError):
     """A sub-task failed the provider's safety review (task_status 4)."""
+
+
+class UnknownTaskStatusError(TaskFailedError):
+    """Every sub-task ended at a status the client does not know (neither transient, nor 1, 3 or 4):
+    the provider's own client stops there too. `statuses` lists them."""
+
+    def __init__(self, message: str, *, task_id: str | None, result: TaskResult) -> None:
+        super().__init__(message, task_id=task_id, result=result)
+        self.statuses = result.unknown_statuses
 
 
 class WaitTimeoutError(HiDreamError, TimeoutError):

@@ -6,7 +6,9 @@
 
 Paths: /ok.png (a PNG), /redirect (302 to /ok.png), /loop (302 to itself), /missing (404),
 /page.html (HTML with 200), /huge (Content-Length over any small limit), /chunked-huge (no length,
-endless 64 KiB chunks), /drip (a PNG header, then a byte every 0.2 s, forever), /to-file (302 to file:).
+endless 64 KiB chunks), /drip (a PNG header, then a byte every 0.2 s, forever), /to-file (302 to file:),
+/drip-headers (the status line, then a byte of its headers every 0.2 s, forever), /never (reads the
+request, answers nothing until the host stops), /redirect-off-host (302 to another host: localhost).
 """
 
 from __future__ import annotations
@@ -53,10 +55,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", str(10**12))
             self.end_headers()
+        elif path == "/drip-headers":
+            self._drip_headers()
+        elif path == "/never":
+            self.server.stopping.wait()
+        elif path == "/redirect-off-host":
+            port = self.server.server_address[1]
+            self._send(302, headers={"Location": f"http://localhost:{port}/ok.png"})
         elif path in ("/chunked-huge", "/drip"):
             self._stream(drip=path == "/drip")
         else:
             self._send(404, b"no such image")
+
+    def _drip_headers(self) -> None:
+        with suppress(OSError):
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            while not self.server.stopping.is_set():
+                self.wfile.write(b"X")
+                self.wfile.flush()
+                time.sleep(0.2)
 
     def _stream(self, *, drip: bool) -> None:
         self.send_response(200)

@@ -160,6 +160,14 @@ def test_final_statuses_are_the_specs() -> None:
         ((3, 4), TaskStatus.REFUSED, True),
         ((1, 1), TaskStatus.SUCCEEDED, True),
         ((-1,), TaskStatus.IN_PROGRESS, False),  # a status the spec does not name: not final
+        # The provider's client's rule (task_client.py lines 100-140):
+        ((2, 3), TaskStatus.FAILED, True),  # any 3 ends the task at once, while others still run
+        ((0, 4), TaskStatus.REFUSED, True),
+        ((-5, -1, 0), TaskStatus.IN_PROGRESS, False),  # the provider's transient values
+        ((7,), TaskStatus.FAILED, True),  # all at a value neither transient nor 1, 3, 4: stopped
+        ((7, 9), TaskStatus.FAILED, True),
+        ((7, 2), TaskStatus.IN_PROGRESS, False),  # unknown mixed with transient: still going
+        ((7, 1), TaskStatus.IN_PROGRESS, False),
     ],
 )
 def test_the_tasks_status_follows_its_sub_tasks(
@@ -302,8 +310,8 @@ def test_wait_gives_up_at_its_timeout_naming_the_task(clock: FakeClock) -> None:
     script = Script(reply("inProgress"))
     with client(script) as c, pytest.raises(WaitTimeoutError) as caught:
         c.upscale.wait(TASK_ID, timeout=10, poll_interval=5)
-    # Reads at 0, 1, 3, 7 and the last at 10 (the deadline), then no more.
-    assert clock.sleeps == [1.0, 2.0, 4.0, 3.0]
+    # Reads at 0, 1, 3, 7 and the last at 9 (1 s, its reserve, before the end of the wait), then none.
+    assert clock.sleeps == [1.0, 2.0, 4.0, 2.0]
     assert script.sent == 5
     error = caught.value
     assert error.task_id == TASK_ID
