@@ -16,7 +16,6 @@ PACKAGES = {
     "hidream_api_client": ROOT / "generated_client" / "hidream_api_client",
     "bench": ROOT / "bench",
     "tests": ROOT / "tests",
-    "contract_tests": ROOT / "contract_tests",
 }
 
 

@@ -1,6 +1,6 @@
 """The live check reads back the tasks its paid probes created: free, bounded, every answer validated.
 
-(The drift modes of the result read are in tests/test_contract_live.py's DRIFT table with the others.)
+(The drift modes of the result read are in tests/live/test_contract_live.py's DRIFT table with the others.)
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ It serves `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the pr
 - Other methods on the path get 405 with `Allow: POST`; other paths 404.
 
 A mode switches one behaviour. `MODES` lists them with what they change; the contract check's
-tests (tests/test_contract_live.py) say which must pass and which must be reported as drift.
+tests (tests/live/test_contract_live.py) say which must pass and which must be reported as drift.
 `accepted_tasks` counts every task the stand-in created, also those whose answer it then lost
 (the gateway and reset modes): what a run really cost.
 """
