@@ -128,4 +128,3 @@ def per_call_us(func: Callable[[], object], calls: int) -> float:
     for _ in range(calls):
         func()
     return (time.perf_counter_ns() - start) / calls / 1_000
-

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench import findings, report, workflow
-from bench.__main__ import QUICK, main, profile_client, profile_generate, run_client
+from bench import findings, make_test, report, workflow
+from bench.__main__ import DEFAULT_GROUPS, GROUPS, QUICK, main, profile_client, profile_generate, run_client
 from bench.client_calls import (
     BenchSetupError,
     compare_per_call,
@@ -275,3 +275,34 @@ def test_the_live_benchmark_counts_tasks_on_the_service_side_and_the_surface_cov
     assert results["live_tasks_budget1"].subject_values == (1.0,)
     assert results["live_surface_budget1"].subject_median < 100.0  # budget 1 leaves the full probe out
     assert "default budget " + str(default_budget()) in results["live_wall"].name
+
+
+def test_the_make_test_group_times_commands_in_a_fresh_clone_and_is_not_run_by_default(
+    tmp_path: Path,
+) -> None:
+    """`make test`'s duration is a bench row (group make-test), measured in a fresh clone of HEAD with
+    the clone's own tools; the quick sizes run git commands in its place."""
+    assert "make-test" in GROUPS
+    assert "make-test" not in DEFAULT_GROUPS
+    assert set(DEFAULT_GROUPS) == set(GROUPS) - {"make-test"}
+    results = make_test.make_test(make_test.QUICK_MAKE_TEST_SIZES)
+    assert [r.key for r in results] == ["make-test", "unit-xdist"]
+    for result in results:
+        assert_well_formed(result, 1)
+    assert results[0].target == make_test.MAKE_TEST_TARGET
+    assert make_test.MakeTestSizes().make_test == ("make", "test")
+
+    clone = make_test.fresh_clone(tmp_path / "kit")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    cloned = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
+    )
+    assert cloned.stdout == head.stdout
+    assert not (clone / ".venv").exists()  # nothing of this checkout's environment comes along
+    env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin", "VIRTUAL_ENV": str(ROOT / ".venv")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        cleaned = make_test.clone_env()
+    assert cleaned["PATH"] == "/usr/bin"
+    assert "VIRTUAL_ENV" not in cleaned
