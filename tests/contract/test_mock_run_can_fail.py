@@ -16,7 +16,7 @@ from hidream_contract.mock import running_mock
 from hidream_contract.project import MOCK_CONTRACT_TEST, ROOT
 from hidream_contract.spec import load, submit
 
-pytestmark = pytest.mark.prism
+pytestmark = [pytest.mark.prism, pytest.mark.slow]  # each test is a whole contract run
 
 
 def broken_spec(tmp_path: Path) -> Path:

@@ -10,7 +10,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from hidream_contract.project import CONFIG, ROOT
+
+pytestmark = pytest.mark.slow  # each test runs lint-imports on a copy of the packages
 
 PACKAGES = {
     "hidream": ROOT / "src" / "hidream",
