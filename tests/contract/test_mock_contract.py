@@ -11,7 +11,6 @@ override the seed and the fuzzing budget, CONTRACT_REPORT_DIR where the summary 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import requests
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
+from bench.workflow import requests_in_summary
 from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
 from hidream_contract.project import CONFIG, MOCK_CONTRACT_TEST, REPORTS, ROOT
 from hidream_contract.run_stats import RunStats, min_requests, write_summary
@@ -129,10 +129,7 @@ def requests_sent_by_a_child_run(mock_base_url: str, report_dir: Path) -> int:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert child.returncode == 0, child.stdout[-3000:] + child.stderr[-3000:]
-    summary = (report_dir / "contract-summary.md").read_text(encoding="utf-8")
-    sent = re.search(r"requests sent: \*\*(\d+)\*\*", summary)
-    assert sent, summary
-    return int(sent.group(1))
+    return requests_in_summary(report_dir / "contract-summary.md")
 
 
 def test_run_sent_enough_requests(request: pytest.FixtureRequest, mock_base_url: str, tmp_path: Path) -> None:
