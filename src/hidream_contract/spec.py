@@ -3,7 +3,11 @@
 `SPEC_PATH` is where the document is, read from its one pointer in pyproject.toml (scripts ask
 `python -m hidream_contract.spec path`);
 the functions answer the facts other modules need: the production base URL, the operations with
-their method, path and documented statuses, the examples, the allowed values of a field.
+their method, path, documented statuses and resolved parameters, the examples.
+
+It is the tooling's one OpenAPI reader: `resolve_in` is the one `$ref` resolver and `Operation` the one
+model of an operation; `operations_in`/`operation_in` read any document (a variant, the other side of
+a compat comparison, the copy a rendered page embeds) with the same code as the spec.
 """
 
 from __future__ import annotations
