@@ -15,7 +15,8 @@ def contract_conftest() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "contract_conftest", Path(__file__).with_name("conftest.py")
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -28,7 +29,7 @@ def test_the_request_floor_runs_after_the_run_it_counts_whatever_the_shuffle(see
     items: list[Any] = [
         SimpleNamespace(originalname=name, nodeid=f"{name}[{i}]") for i, name in enumerate(names)
     ]
-    random.Random(seed).shuffle(items)
+    random.Random(seed).shuffle(items)  # noqa: S311 (an order, not a secret)
     before = [item.nodeid for item in items if item.originalname != "test_run_sent_enough_requests"]
     contract_conftest().pytest_collection_modifyitems(items)
     assert items[-1].originalname == "test_run_sent_enough_requests"
