@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import random
-from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
+from hidream_contract.project import TESTS
+
 
 def contract_conftest() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "contract_conftest", Path(__file__).with_name("conftest.py")
-    )
+    spec = importlib.util.spec_from_file_location("contract_conftest", TESTS / "contract" / "conftest.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
