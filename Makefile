@@ -51,7 +51,7 @@ compat: install ## Classify the spec change since BASE (default: merge base with
 interop: install ## The interop matrix: every popular generator's client decodes the spec's examples (reports/interop.md)
 	@scripts/interop
 
-docs: install ## Render the spec to a self-contained HTML reference in build/docs/
+docs: install ## Render the spec to a self-contained HTML reference in build/docs/, and the guides (docs/*.md) to build/docs/guides/
 	@scripts/docs
 
 docs-browser: install ## Render the docs in headless Chromium: check the operation view, screenshot it (not in make test)

@@ -1,6 +1,9 @@
 """`python -m bench` (what `make bench` runs): run the benchmarks, print the table, write BENCHMARKS.md.
 
 Usage: python -m bench [--only GROUP ...] [--quick] [--output PATH] [--profile {generate,client}]
+
+Every group runs by default except `make-test` (a quarter of an hour: `make test` from a fresh
+clone, and the unit step with and without pytest-xdist); `--only make-test` runs it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pyinstrument import Profiler
 
 from bench import batch, client_calls, findings, install, interop, live_run, sdk_calls, workflow
 from bench.local_server import serving
+from bench.make_test import QUICK_MAKE_TEST_SIZES, MakeTestSizes, make_test
 from bench.measure import Result
 from bench.payloads import TOKEN
 from bench.report import machine, markdown, text_table, versions
@@ -27,7 +31,8 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "live", "batch")
+GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "live", "batch", "make-test")
+DEFAULT_GROUPS = tuple(group for group in GROUPS if group != "make-test")  # too long for every run
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class Plan:
     install: install.InstallSizes
     live: live_run.LiveSizes = field(default_factory=live_run.LiveSizes)
     batch: batch.BatchSizes = field(default_factory=batch.BatchSizes)
+    fresh_clone: MakeTestSizes = field(default_factory=MakeTestSizes)
 
 
 FULL = Plan(client_calls.ClientSizes(), workflow.WorkflowSizes(), install.InstallSizes())
@@ -46,6 +52,7 @@ QUICK = Plan(
     install.QUICK_INSTALL_SIZES,
     live_run.QUICK_LIVE_SIZES,
     batch.QUICK_BATCH_SIZES,
+    QUICK_MAKE_TEST_SIZES,
 )
 
 
@@ -74,6 +81,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "interop": lambda plan: [interop.interop_local(rounds=plan.workflow.contract_rounds)],
     "live": lambda plan: live_run.live_check(plan.live),
     "batch": lambda plan: batch.batch_benchmarks(plan.batch),
+    "make-test": lambda plan: make_test(plan.fresh_clone),
 }
 
 
@@ -143,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.profile:
         print(f"pyinstrument profile: {PROFILES[args.profile](BUILD / 'bench')}")
         return 0
-    groups = args.only or list(GROUPS)
+    groups = args.only or list(DEFAULT_GROUPS)
     output = args.output or (ROOT / "BENCHMARKS.md" if not args.quick and not args.only else None)
     started = datetime.now(UTC)
     machine_facts = machine()  # the load average before our own work adds to it

@@ -128,10 +128,3 @@ def per_call_us(func: Callable[[], object], calls: int) -> float:
     for _ in range(calls):
         func()
     return (time.perf_counter_ns() - start) / calls / 1_000
-
-
-def elapsed_s(func: Callable[[], object]) -> float:
-    """Wall seconds of one call of `func`."""
-    start = time.perf_counter_ns()
-    func()
-    return (time.perf_counter_ns() - start) / 1e9

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.measure import Goal, Result, Target, interleave
 from hidream_contract.mock import running_mock
-from hidream_contract.project import ROOT
+from hidream_contract.project import MOCK_CONTRACT_TEST, ROOT
 from hidream_contract.spec import SPEC_PATH
 
 CONTRACT_TARGET = Target(Goal.RATIO_AT_MOST, 1.3)
@@ -99,7 +99,7 @@ def requests_in_st_report(report_dir: Path) -> int:
 
 
 STATELESS_PHASES = "examples,coverage,fuzzing"
-STATEFUL_TEST = "contract_tests/test_mock_contract.py::test_stateful_chain_reads_the_submitted_task"
+STATEFUL_TEST = f"{MOCK_CONTRACT_TEST}::test_stateful_chain_reads_the_submitted_task"
 
 
 def contract_command(sizes: WorkflowSizes, report_dir: Path) -> tuple[list[str], dict[str, str]]:

@@ -5,7 +5,7 @@ Its one source is the spec's `info.version`: hatch_build.py writes it into the m
 
 from importlib.metadata import PackageNotFoundError, version
 
-DISTRIBUTION = "hidream-client"  # [project] name in pyproject.toml (tests/test_distribution.py checks it)
+DISTRIBUTION = "hidream-client"  # pyproject [project] name (tests/house/test_distribution.py checks it)
 
 try:
     __version__ = version(DISTRIBUTION)

@@ -28,7 +28,7 @@ CHANGELOG = ROOT / "CHANGELOG.md"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The packages the wheel must give a user, and the tooling it must not.
 SHIPPED = ("hidream", "hidream_api_client")
-NOT_SHIPPED = ("hidream_contract", "tests", "contract_tests", "bench")
+NOT_SHIPPED = ("hidream_contract", "tests", "bench")
 VENV_SEED = {"pip", "setuptools", "wheel"}  # what `python -m venv` itself installs
 
 # User code a type checker must accept with --strict: it fails ("missing library stubs or py.typed

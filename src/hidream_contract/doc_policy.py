@@ -13,24 +13,18 @@ from typing import Any
 
 import jsonschema
 
-from hidream_contract.spec import load, submit
-
-SUBMIT_PATH = submit().path
+from hidream_contract.spec import submit
 
 SILENT_HEADERS = frozenset({"x-accept-language"})
 
 
 @cache
 def _declared_headers() -> tuple[tuple[str, bool, dict[str, Any]], ...]:
-    spec = load()
-    operation = spec["paths"][SUBMIT_PATH]["post"]
-    found = []
-    for param in operation.get("parameters", []):
-        if "$ref" in param:
-            param = spec["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
-        if param["in"] == "header":
-            found.append((param["name"].lower(), bool(param.get("required")), param["schema"]))
-    return tuple(found)
+    """(lower-cased name, required, schema) of each of the submit's header parameters."""
+    return tuple(
+        (param["name"].lower(), bool(param.get("required")), param["schema"])
+        for param in submit().header_parameters()
+    )
 
 
 def only_silent_parts_invalid(case: Any) -> bool:

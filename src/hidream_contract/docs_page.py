@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from hidream_contract.spec import load, resolve_in, submit
+from hidream_contract.spec import SUBMIT_ID, load, operation_in, resolve_in, submit
 
 SUBMIT_PATH = submit().path
 
@@ -84,12 +84,12 @@ def external_resources(html: str) -> list[str]:
 
 
 def operation(spec: dict[str, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = spec["paths"][SUBMIT_PATH]["post"]
-    return op
+    """The submit's operation object in `spec` (the page's embedded copy, or the spec itself)."""
+    return dict(operation_in(spec, SUBMIT_ID).definition)
 
 
 def parameter_names(spec: dict[str, Any]) -> list[str]:
-    return [resolve_in(spec, p)["name"] for p in operation(spec)["parameters"]]
+    return [p["name"] for p in operation_in(spec, SUBMIT_ID).parameters]
 
 
 def body_field_names(spec: dict[str, Any]) -> list[str]:

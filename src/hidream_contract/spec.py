@@ -3,7 +3,11 @@
 `SPEC_PATH` is where the document is, read from its one pointer in pyproject.toml (scripts ask
 `python -m hidream_contract.spec path`);
 the functions answer the facts other modules need: the production base URL, the operations with
-their method, path and documented statuses, the examples, the allowed values of a field.
+their method, path, documented statuses and resolved parameters, the examples.
+
+It is the tooling's one OpenAPI reader: `resolve_in` is the one `$ref` resolver and `Operation` the one
+model of an operation; `operations_in`/`operation_in` read any document (a variant, the other side of
+a compat comparison, the copy a rendered page embeds) with the same code as the spec.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import functools
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,40 +56,105 @@ def production_base_url(path: Path = SPEC_PATH) -> str:
     return url
 
 
+class RefError(ValueError):
+    """A `$ref` the reader cannot follow: not inside the document, circular, or naming nothing."""
+
+
+def resolve_in(document: Mapping[str, Any], node: Any) -> Any:
+    """Follow a local `$ref` (repeatedly) to the object it names in `document` (the spec or a variant).
+
+    The one resolver of the tooling: JSON pointers inside the document (`#/a/b`, `~1` and `~0`
+    unescaped); anything else raises RefError naming the `$ref`.
+    """
+    seen: set[str] = set()
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref: str = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            raise RefError(
+                f"cannot follow $ref {ref!r}: only acyclic references inside the document are read"
+            )
+        seen.add(ref)
+        target: Any = document
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, Mapping) or part not in target:
+                raise RefError(f"$ref {ref!r} points at nothing")
+            target = target[part]
+        node = target
+    return node
+
+
+def resolve(node: Any, path: Path = SPEC_PATH) -> Any:
+    """Follow a local `$ref` (repeatedly) to the object it names in the spec at `path`."""
+    return resolve_in(_parsed(path), node)
+
+
 @dataclass(frozen=True)
 class Operation:
+    """One operation of a document, the one model of it in the tooling.
+
+    `definition` is the operation object as the document has it, and `parameters` its path- and
+    operation-level parameters resolved (an operation's own overriding the path's): both belong to
+    the document they came from, so a caller copies before changing them.
+    """
+
     method: str  # upper case, as on the wire
     path: str
-    operation_id: str
-    statuses: frozenset[int]  # the documented response statuses
-    json_statuses: frozenset[int]  # those whose answer has a JSON body schema (the envelope)
+    operation_id: str  # "" when the document names none
+    statuses: frozenset[int]  # the documented response statuses (numeric keys)
+    definition: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    parameters: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def label(self) -> str:
         """How reports name the operation: `POST /image/...`."""
         return f"{self.method} {self.path}"
 
+    def header_parameters(self) -> tuple[dict[str, Any], ...]:
+        """The header parameters (name, required, schema...): the one reader of them."""
+        return tuple(dict(p) for p in self.parameters if p.get("in") == "header")
 
-def operations(path: Path = SPEC_PATH) -> list[Operation]:
+
+def parameter_key(location: str, name: str) -> tuple[str, str]:
+    """Where a parameter is and its name; header names compare case-insensitively, as on the wire."""
+    return (location, name.lower() if location == "header" else name)
+
+
+def operations_in(document: Mapping[str, Any]) -> list[Operation]:
+    """Every operation of `document` (the spec or a variant of it), in the document's order."""
     found = []
-    for op_path, item in _parsed(path)["paths"].items():
-        for method, op in item.items():
-            if method in HTTP_METHODS:
-                responses = {
-                    int(code): r for code, r in op.get("responses", {}).items() if str(code).isdigit()
-                }
-                with_json = {code for code, r in responses.items() if "application/json" in _content(r, path)}
-                found.append(
-                    Operation(
-                        method.upper(), op_path, op["operationId"], frozenset(responses), frozenset(with_json)
-                    )
+    for op_path, raw_item in (document.get("paths") or {}).items():
+        item = resolve_in(document, raw_item)
+        for method, definition in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            params: dict[tuple[str, str], Mapping[str, Any]] = {}
+            for raw in [*item.get("parameters", []), *definition.get("parameters", [])]:
+                param = resolve_in(document, raw)
+                params[parameter_key(param["in"], param["name"])] = param
+            statuses = frozenset(int(code) for code in definition.get("responses", {}) if str(code).isdigit())
+            found.append(
+                Operation(
+                    method.upper(),
+                    op_path,
+                    definition.get("operationId", ""),
+                    statuses,
+                    definition,
+                    tuple(params.values()),
                 )
+            )
     return found
 
 
-def _content(response: Any, path: Path) -> dict[str, Any]:
-    content: dict[str, Any] = resolve(response, path).get("content", {})
-    return content
+def operations(path: Path = SPEC_PATH) -> list[Operation]:
+    return operations_in(_parsed(path))
+
+
+def operation_in(document: Mapping[str, Any], operation_id: str) -> Operation:
+    for op in operations_in(document):
+        if op.operation_id == operation_id:
+            return op
+    raise KeyError(f"the document has no operation {operation_id!r}")
 
 
 def operation(operation_id: str, path: Path = SPEC_PATH) -> Operation:
@@ -111,30 +180,9 @@ def result_read() -> Operation:
     return operation(RESULT_ID)
 
 
-def _operation_object(operation_id: str, path: Path) -> dict[str, Any]:
-    op = operation(operation_id, path)
-    found: dict[str, Any] = _parsed(path)["paths"][op.path][op.method.lower()]
-    return found
-
-
-def resolve(node: Any, path: Path = SPEC_PATH) -> Any:
-    """Follow a local `$ref` (repeatedly) to the object it names in the spec at `path`."""
-    return resolve_in(_parsed(path), node)
-
-
-def resolve_in(document: Mapping[str, Any], node: Any) -> Any:
-    """Follow a local `$ref` (repeatedly) to the object it names in `document` (the spec or a variant)."""
-    while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = document
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def request_examples(operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[str, Any]:
     """The JSON request examples, by name."""
-    content = resolve(_operation_object(operation_id, path)["requestBody"], path)["content"]
+    content = resolve(operation(operation_id, path).definition["requestBody"], path)["content"]
     examples = content["application/json"].get("examples", {})
     return {name: copy.deepcopy(resolve(ex, path)["value"]) for name, ex in examples.items()}
 
@@ -142,29 +190,11 @@ def request_examples(operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> d
 def response_examples(operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[tuple[int, str], Any]:
     """The JSON response examples, by (status, name)."""
     found: dict[tuple[int, str], Any] = {}
-    for status, response in _operation_object(operation_id, path)["responses"].items():
+    for status, response in operation(operation_id, path).definition["responses"].items():
         media = resolve(response, path).get("content", {}).get("application/json", {})
         for name, ex in media.get("examples", {}).items():
             found[(int(status), name)] = copy.deepcopy(resolve(ex, path)["value"])
     return found
-
-
-def body_property(name: str, operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[str, Any]:
-    """The schema of one request-body field."""
-    content = resolve(_operation_object(operation_id, path)["requestBody"], path)["content"]
-    schema = resolve(content["application/json"]["schema"], path)
-    found: dict[str, Any] = resolve(schema["properties"][name], path)
-    return found
-
-
-def header_parameter(name: str, operation_id: str = SUBMIT_ID, path: Path = SPEC_PATH) -> dict[str, Any]:
-    """One header parameter of an operation, by its name (case-insensitive, as HTTP headers are)."""
-    for param in _operation_object(operation_id, path).get("parameters", []):
-        param = resolve(param, path)
-        if param["in"] == "header" and param["name"].lower() == name.lower():
-            found: dict[str, Any] = param
-            return found
-    raise KeyError(f"{operation_id} has no header {name!r}")
 
 
 def main(argv: list[str]) -> int:

@@ -159,6 +159,7 @@ def test_the_new_exit_codes_are_documented() -> None:
         assert re.search(rf"^ *{code}  ", EPILOG, re.MULTILINE), code
 
 
+@pytest.mark.slow
 def test_the_console_script_waits_and_writes_nothing_to_a_pipe(standin: StandIn, tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "hidream-upscale"
     target = tmp_path / "big.png"

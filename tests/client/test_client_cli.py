@@ -200,6 +200,7 @@ def test_every_error_class_has_its_documented_exit_code(error: HiDreamError, sta
     assert f"  {status}  " in EPILOG
 
 
+@pytest.mark.slow
 def test_the_installed_console_script_runs(standin: StandIn) -> None:
     script = shutil.which("hidream-upscale", path=str(Path(sys.executable).parent))
     assert script, "hidream-upscale is not installed: run `make install` (pyproject.toml [project.scripts])"

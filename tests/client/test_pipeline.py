@@ -373,22 +373,6 @@ def test_unrecognized_arguments_show_option_names_not_values(capsys: pytest.Capt
     assert "2 value(s), not shown" in err
 
 
-def test_the_bench_wall_lists_every_private_module_of_the_client() -> None:
-    import tomllib
-
-    root = Path(__file__).resolve().parents[2]
-    config = tomllib.loads((root / "config" / "importlinter.toml").read_text(encoding="utf-8"))
-    [wall] = [
-        contract
-        for contract in config["tool"]["importlinter"]["contracts"]
-        if contract["name"].startswith("hidream: the benchmarks use the client's public names")
-    ]
-    private = {f"hidream.{path.stem}" for path in (root / "src" / "hidream").glob("_*.py")} - {
-        "hidream.__init__"
-    }
-    assert set(wall["forbidden_modules"]) == private
-
-
 @pytest.mark.slow
 def test_a_real_ctrl_c_during_the_wait_of_the_installed_command(standin: StandIn, tmp_path: Path) -> None:
     """From outside: the console script, a real SIGINT once the task was accepted."""

@@ -946,7 +946,7 @@ LIVE_CHECK_NAMES = {
 
 
 def _mock_suite_schema() -> Any:
-    """The schema exactly as contract_tests/test_mock_contract.py loads it."""
+    """The schema exactly as tests/contract/test_mock_contract.py loads it."""
     return schemathesis.openapi.from_path(
         SPEC_PATH, config=SchemathesisConfig.from_path(CONFIG / "schemathesis.toml")
     )
@@ -1003,7 +1003,7 @@ def test_the_live_checks_are_not_registered_and_keep_no_module_state() -> None:
 @pytest.mark.prism
 def test_the_mock_suite_and_the_live_check_run_in_one_process(mock_base_url: str) -> None:
     """Importing the live checks used to register them globally: a correct Prism answer, validated as
-    contract_tests/test_mock_contract.py does, then failed with "Authentication ignored"."""
+    tests/contract/test_mock_contract.py does, then failed with "Authentication ignored"."""
     outcome, _ = in_process("faithful")
     assert outcome.exit_status == 0
     assert _validate_like_the_mock_suite(mock_base_url) > 0  # raises if a live check leaked in

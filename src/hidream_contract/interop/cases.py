@@ -49,18 +49,12 @@ class Case:
         }
 
 
-def _operation_object(operation_id: str, spec_path: Path) -> dict[str, Any]:
-    op = spec_module.operation(operation_id, spec_path)
-    found: dict[str, Any] = spec_module.load(spec_path)["paths"][op.path][op.method.lower()]
-    return found
-
-
 def response_validator(
     status: int, spec_path: Path = spec_module.SPEC_PATH, operation_id: str = spec_module.SUBMIT_ID
 ) -> jsonschema.Validator:
     """A JSON Schema 2020-12 validator of the body the spec gives `status` of an operation."""
     response = spec_module.resolve(
-        _operation_object(operation_id, spec_path)["responses"][str(status)], spec_path
+        spec_module.operation(operation_id, spec_path).definition["responses"][str(status)], spec_path
     )
     schema = response["content"]["application/json"]["schema"]
     return jsonschema.Draft202012Validator({**spec_module.load(spec_path), **schema})
@@ -86,13 +80,11 @@ def _call(operation_id: str, spec_path: Path) -> dict[str, Any]:
     """How a driver calls an operation on the mock: method, path, a request body, query parameters
     (each from the spec's own examples)."""
     op = spec_module.operation(operation_id, spec_path)
-    raw = _operation_object(operation_id, spec_path)
     body = None
-    if "requestBody" in raw:
+    if "requestBody" in op.definition:
         body = next(iter(spec_module.request_examples(operation_id, spec_path).values()))
     query = {}
-    for parameter in raw.get("parameters", []):
-        parameter = spec_module.resolve(parameter, spec_path)
+    for parameter in op.parameters:
         if parameter["in"] == "query" and parameter.get("required"):
             query[parameter["name"]] = parameter["example"]
     return {"method": op.method, "path": op.path, "body": body, "query": query}

@@ -209,8 +209,7 @@ def _declared_fields() -> frozenset[str]:
 @cache
 def header_parameters() -> tuple[dict[str, Any], ...]:
     """The operation's header parameters, resolved (name, required, schema...)."""
-    params = [resolve(p) for p in _operation().get("parameters", [])]
-    return tuple(p for p in params if p.get("in") == "header")
+    return submit().header_parameters()
 
 
 @cache

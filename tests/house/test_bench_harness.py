@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench import findings, report, workflow
-from bench.__main__ import QUICK, main, profile_client, profile_generate, run_client
+from bench import findings, make_test, report, workflow
+from bench.__main__ import DEFAULT_GROUPS, GROUPS, QUICK, main, profile_client, profile_generate, run_client
 from bench.client_calls import (
     BenchSetupError,
     compare_per_call,
@@ -109,6 +109,7 @@ def test_figures_are_medians_of_the_paired_rounds_and_verdicts_follow_the_goal()
         row((), (), None)
 
 
+@pytest.mark.slow
 def test_local_server_answers_the_spec_example_and_stops() -> None:
     with serving() as base_url, httpx.Client(base_url=base_url) as http:
         ok = http.post(SUBMIT_PATH, json=request_example(), headers=HEADERS)
@@ -134,6 +135,7 @@ def test_a_call_that_is_not_accepted_is_refused_before_timing() -> None:
                 )
 
 
+@pytest.mark.slow
 def test_every_client_benchmark_runs_and_yields_a_row() -> None:
     results = run_client(QUICK)
     assert [r.key for r in results] == CLIENT_KEYS
@@ -171,6 +173,7 @@ def test_the_bare_st_run_uses_the_contract_runs_settings(tmp_path: Path) -> None
     assert make_cmd[make_cmd.index("--deselect") + 1] == workflow.STATEFUL_TEST
 
 
+@pytest.mark.slow
 def test_the_hooks_register_the_mock_checks_and_the_replaced_names_exist() -> None:
     # In a child process: registering checks is global, and this test process runs other suites.
     code = (
@@ -190,6 +193,7 @@ def test_the_hooks_register_the_mock_checks_and_the_replaced_names_exist() -> No
     assert set(workflow.REPLACED_CHECKS.split(",")) <= names
 
 
+@pytest.mark.slow
 @pytest.mark.prism
 def test_every_workflow_benchmark_runs_and_yields_a_row() -> None:
     sizes = QUICK.workflow
@@ -231,6 +235,7 @@ def test_the_report_carries_every_row_finding_and_fact(tmp_path: Path) -> None:
     assert "make bench" in text
 
 
+@pytest.mark.slow
 def test_the_command_line_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "BENCH.md"
     assert main(["--quick", "--only", "client", "--output", str(out)]) == 0
@@ -241,6 +246,7 @@ def test_the_command_line_writes_the_report(tmp_path: Path, capsys: pytest.Captu
     assert "## Findings" in text
 
 
+@pytest.mark.slow
 def test_the_profiles_name_the_code_they_profile(tmp_path: Path) -> None:
     client_profile = profile_client(tmp_path, calls=20)
     assert "Upscale.submit" in client_profile.read_text(encoding="utf-8")
@@ -252,6 +258,7 @@ def test_the_profiles_name_the_code_they_profile(tmp_path: Path) -> None:
     ]  # the generator's output went to a scratch folder that is gone
 
 
+@pytest.mark.slow
 def test_the_live_benchmark_counts_tasks_on_the_service_side_and_the_surface_covered() -> None:
     from bench.live_run import QUICK_LIVE_SIZES, live_check
     from hidream_contract.live.probes import default_budget, paid_probes
@@ -275,3 +282,35 @@ def test_the_live_benchmark_counts_tasks_on_the_service_side_and_the_surface_cov
     assert results["live_tasks_budget1"].subject_values == (1.0,)
     assert results["live_surface_budget1"].subject_median < 100.0  # budget 1 leaves the full probe out
     assert "default budget " + str(default_budget()) in results["live_wall"].name
+
+
+@pytest.mark.slow
+def test_the_make_test_group_times_commands_in_a_fresh_clone_and_is_not_run_by_default(
+    tmp_path: Path,
+) -> None:
+    """`make test`'s duration is a bench row (group make-test), measured in a fresh clone of HEAD with
+    the clone's own tools; the quick sizes run git commands in its place."""
+    assert "make-test" in GROUPS
+    assert "make-test" not in DEFAULT_GROUPS
+    assert set(DEFAULT_GROUPS) == set(GROUPS) - {"make-test"}
+    results = make_test.make_test(make_test.QUICK_MAKE_TEST_SIZES)
+    assert [r.key for r in results] == ["make-test", "unit-xdist"]
+    for result in results:
+        assert_well_formed(result, 1)
+    assert results[0].target == make_test.MAKE_TEST_TARGET
+    assert make_test.MakeTestSizes().make_test == ("make", "test")
+
+    clone = make_test.fresh_clone(tmp_path / "kit")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    cloned = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
+    )
+    assert cloned.stdout == head.stdout
+    assert not (clone / ".venv").exists()  # nothing of this checkout's environment comes along
+    env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin", "VIRTUAL_ENV": str(ROOT / ".venv")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        cleaned = make_test.clone_env()
+    assert cleaned["PATH"] == "/usr/bin"
+    assert "VIRTUAL_ENV" not in cleaned

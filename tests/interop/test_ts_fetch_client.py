@@ -13,6 +13,8 @@ from hidream_contract import docs_page
 from hidream_contract.project import BUILD, ROOT, SCRIPTS
 from hidream_contract.spec import SPEC_PATH, load, resolve_in, submit
 
+pytestmark = pytest.mark.slow  # each test builds on a generated client and runs tsc or node
+
 CLIENT_DIR = BUILD / "ts-fetch-client"
 
 

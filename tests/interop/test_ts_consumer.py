@@ -16,6 +16,8 @@ from hidream_contract.mock import running_mock
 from hidream_contract.project import ROOT, SCRIPTS
 from hidream_contract.spec import load, submit
 
+pytestmark = pytest.mark.slow  # each test generates TypeScript and runs tsc
+
 Change = Callable[[dict[str, Any]], None]
 
 

@@ -30,10 +30,12 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> str:
     return out.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_page_embeds_the_spec_verbatim(page: str, spec: dict[str, Any]) -> None:
     assert docs_page.embedded_definition(page) == spec
 
 
+@pytest.mark.slow
 def test_page_holds_the_operation_and_every_parameter_and_body_field(page: str, spec: dict[str, Any]) -> None:
     shown = docs_page.embedded_definition(page)
     op = docs_page.operation(shown)
@@ -44,6 +46,7 @@ def test_page_holds_the_operation_and_every_parameter_and_body_field(page: str, 
     assert docs_page.body_field_names(shown) == fields
 
 
+@pytest.mark.slow
 def test_page_holds_both_request_examples(page: str, spec: dict[str, Any]) -> None:
     shown = docs_page.request_examples(docs_page.embedded_definition(page))
     assert shown == docs_page.request_examples(spec)
@@ -53,12 +56,14 @@ def test_page_holds_both_request_examples(page: str, spec: dict[str, Any]) -> No
     assert {ex["upsale_ratio"] for ex in shown.values()} == {2, 4}
 
 
+@pytest.mark.slow
 def test_prerendered_text_names_the_api(page: str, spec: dict[str, Any]) -> None:
     text = docs_page.visible_text(page)
     assert spec["info"]["title"] in text
     assert spec["info"]["summary"] in text
 
 
+@pytest.mark.slow
 def test_page_is_self_contained_and_telemetry_is_off(page: str) -> None:
     assert docs_page.external_resources(page) == []
     assert "hydrate(__redoc_definition" in page  # Redoc's script is inlined, not fetched
@@ -88,6 +93,7 @@ def test_page_without_embedded_spec_is_a_clear_error() -> None:
         docs_page.embedded_definition("<html><body>nothing</body></html>")
 
 
+@pytest.mark.slow
 def test_docs_script_names_a_missing_spec(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     done = subprocess.run(
@@ -101,6 +107,7 @@ def test_docs_script_names_a_missing_spec(tmp_path: Path) -> None:
     assert f"no OpenAPI document at {missing}" in done.stderr
 
 
+@pytest.mark.slow
 def test_docs_script_fails_on_an_unreadable_spec(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("openapi: 3.1.0\npaths: [this is: not yaml: at all\n", encoding="utf-8")

@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from hidream_contract.mock import running_mock
-from hidream_contract.project import ROOT
+from hidream_contract.project import MOCK_CONTRACT_TEST, ROOT
 from hidream_contract.spec import load, submit
 
-pytestmark = pytest.mark.prism
+pytestmark = [pytest.mark.prism, pytest.mark.slow]  # each test is a whole contract run
 
 
 def broken_spec(tmp_path: Path) -> Path:
@@ -48,7 +48,7 @@ def run_contract(base_url: str, report_dir: Path) -> subprocess.CompletedProcess
         "CONTRACT_REPORT_DIR": str(report_dir),
     }
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "contract_tests/test_mock_contract.py", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", MOCK_CONTRACT_TEST, "-p", "no:cacheprovider",
          "-q", f"--junitxml={report_dir / 'junit.xml'}"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip

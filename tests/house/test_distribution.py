@@ -116,6 +116,7 @@ def minimal_project(tmp_path: Path, version: Any) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_the_wheel_version_follows_the_spec(tmp_path: Path) -> None:
     wheel = build_wheel(minimal_project(tmp_path, "9.8.7"), tmp_path / "dist")
     _, meta = wheel_metadata(wheel)
@@ -123,6 +124,7 @@ def test_the_wheel_version_follows_the_spec(tmp_path: Path) -> None:
     assert wheel.name.startswith("hidream_client-9.8.7-")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", [1.5, None])
 def test_a_spec_without_a_version_string_fails_the_build(tmp_path: Path, bad: Any) -> None:
     project = minimal_project(tmp_path, bad)
@@ -140,6 +142,7 @@ def test_a_spec_without_a_version_string_fails_the_build(tmp_path: Path, bad: An
 # --- the wheel -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_wheel_ships_both_packages_typed_and_no_tooling(wheel: Path) -> None:
     names, meta = wheel_metadata(wheel)
     top = {name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")}
@@ -153,6 +156,7 @@ def test_the_wheel_ships_both_packages_typed_and_no_tooling(wheel: Path) -> None
     assert meta["Name"] == DISTRIBUTION
 
 
+@pytest.mark.slow
 def test_the_wheel_requires_the_runtime_dependencies_only(wheel: Path) -> None:
     _, meta = wheel_metadata(wheel)
     required = sorted(meta.get_all("Requires-Dist") or [])
@@ -181,6 +185,7 @@ def test_the_runtime_dependencies_cover_the_generated_clients() -> None:
 # --- the user's environment check (used by make dist) can fail ---------------------------------------
 
 
+@pytest.mark.slow
 def test_the_environment_check_rejects_the_dev_environment() -> None:
     problems = "\n".join(distribution.check_env(Path(sys.executable)))
     assert "hidream is imported from" in problems  # the editable source tree, not an installed wheel
@@ -189,6 +194,7 @@ def test_the_environment_check_rejects_the_dev_environment() -> None:
     assert "pytest" in problems
 
 
+@pytest.mark.slow
 def test_the_dev_only_packages_leave_the_runtime_alone() -> None:
     dev_only = distribution.dev_only_packages()
     runtime = lockfile.closure(groups=False)
@@ -224,6 +230,7 @@ def test_the_tag_check_command_exits_1_on_a_mismatch(capsys: pytest.CaptureFixtu
 # --- the lock ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_lock_is_fresh_against_pyproject() -> None:
     done = uv("lock", "--check", "--offline", cwd=ROOT)
     assert done.returncode == 0, f"uv.lock is stale: run make lock\n{done.stderr}"
@@ -243,6 +250,7 @@ def without_the_line(text: str, line_start: str) -> str:
     return "".join(kept)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["drop a dev tool", "widen a runtime range"])
 def test_a_stale_lock_is_detected(tmp_path: Path, change: str) -> None:
     copy = lock_project_copy(tmp_path)
@@ -260,6 +268,7 @@ def test_a_stale_lock_is_detected(tmp_path: Path, change: str) -> None:
     assert uv("lock", "--check", "--offline", cwd=lock_project_copy(tmp_path / "fresh")).returncode == 0
 
 
+@pytest.mark.slow
 def test_the_lock_has_hashes_and_pins_the_dev_tools_exactly() -> None:
     dev = [Requirement(r) for r in pyproject()["dependency-groups"]["dev"]]
     locked = lockfile.packages()

@@ -48,6 +48,7 @@ def private_spec(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.prism
 def test_mock_wrapper_serves_then_stops_prism(private_spec: Path) -> None:
     run = subprocess.run(
@@ -61,6 +62,7 @@ def test_mock_wrapper_serves_then_stops_prism(private_spec: Path) -> None:
     assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
+@pytest.mark.slow
 @pytest.mark.prism
 def test_mock_wrapper_passes_on_the_command_status_and_still_stops(private_spec: Path) -> None:
     run = subprocess.run(
@@ -71,6 +73,7 @@ def test_mock_wrapper_passes_on_the_command_status_and_still_stops(private_spec:
     assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
+@pytest.mark.slow
 @pytest.mark.prism
 def test_mock_is_stopped_on_ctrl_c(private_spec: Path) -> None:
     proc = subprocess.Popen(
@@ -92,6 +95,7 @@ def test_mock_is_stopped_on_ctrl_c(private_spec: Path) -> None:
     assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
+@pytest.mark.slow
 @pytest.mark.prism
 def test_running_mock_stops_prism_when_the_block_raises(private_spec: Path) -> None:
     seen: list[str] = []
@@ -108,6 +112,7 @@ def test_running_mock_stops_prism_when_the_block_raises(private_spec: Path) -> N
     assert processes_mentioning(private_spec.stem + ".served.yaml") == []
 
 
+@pytest.mark.slow
 @pytest.mark.prism
 def test_mock_that_cannot_start_prints_prisms_log(tmp_path: Path) -> None:
     broken = tmp_path / "not-a-spec.yaml"  # YAML, with paths, that Prism cannot serve
@@ -128,6 +133,7 @@ def test_mock_names_a_spec_that_is_not_yaml(tmp_path: Path) -> None:
     assert f"{broken}: not a YAML document" in str(failure.value)
 
 
+@pytest.mark.slow
 def test_mock_rejects_a_missing_spec_with_usage_error(tmp_path: Path) -> None:
     run = subprocess.run(
         [str(SCRIPTS / "mock"), str(tmp_path / "nope.yaml"), "--", "true"],
@@ -148,6 +154,7 @@ def project_copy(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_check_generated_passes_on_the_committed_client(project_copy: Path) -> None:
     run = subprocess.run(
         [str(project_copy / "scripts" / "check-generated")],
@@ -157,6 +164,7 @@ def test_check_generated_passes_on_the_committed_client(project_copy: Path) -> N
     assert "up to date" in run.stderr
 
 
+@pytest.mark.slow
 def test_check_generated_fails_naming_files_when_the_spec_was_edited(project_copy: Path) -> None:
     spec = project_copy / SPEC_PATH.relative_to(ROOT)
     text = spec.read_text(encoding="utf-8")
@@ -187,6 +195,7 @@ def test_make_alone_lists_every_target_with_a_line() -> None:
     assert {"install", "test", "contract", "generate", "check-generated"} <= set(listed)
 
 
+@pytest.mark.slow
 def test_spectral_ruleset_rejects_an_english_only_description(tmp_path: Path) -> None:
     text = SPEC_PATH.read_text(encoding="utf-8")
     bad = text.replace(

@@ -26,6 +26,7 @@ def local_rows() -> list[Row]:
     return run_matrix(select(local_only=True), out=BUILD / "interop-test")
 
 
+@pytest.mark.slow
 def test_every_local_row_decodes_every_example_offline_and_through_the_mock(local_rows: list[Row]) -> None:
     every = {case.id for case in cases()}
     served = {case.id for case in cases() if case.example is not None}
@@ -37,6 +38,7 @@ def test_every_local_row_decodes_every_example_offline_and_through_the_mock(loca
         assert row.ok
 
 
+@pytest.mark.slow
 def test_the_report_shows_each_row_and_the_verdict(local_rows: list[Row]) -> None:
     text = render(local_rows, SPEC_PATH)
     for row in local_rows:
@@ -153,6 +155,7 @@ def the_former_one_of(spec: dict[str, Any]) -> None:
     }
 
 
+@pytest.mark.slow
 def test_the_matrix_catches_the_former_shape(tmp_path: Path) -> None:
     # The other side: with the former oneOf, typescript-fetch's parser reads the accepted answer as an
     # ErrorEnvelope (issue 11's table), and the row goes red on exactly that case.
