@@ -34,7 +34,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--repo", type=Path, default=Path(), help="the git checkout BASE refers to")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="where to write the report")
-    parser.add_argument("--examples", type=int, default=100, help="samples drawn per operation and response")
+    parser.add_argument("--examples", type=int, default=30, help="samples drawn per operation and response")
     parser.add_argument("--seed", type=int, default=20240701, help="generation seed (runs are reproducible)")
     parser.add_argument(
         "--judges",

@@ -38,6 +38,7 @@ class JudgeReport:
     findings: list[Finding] = field(default_factory=list)
     note: str = ""  # what was checked (counts, versions) or why the judge had nothing to say
     error: str = ""  # the judge could not run: the gate exits 2
+    applicable: bool = True  # False: the judge had nothing to compare (the note says why)
 
     @property
     def breaking(self) -> bool:
@@ -51,6 +52,8 @@ class JudgeReport:
     def verdict(self) -> str:
         if self.error:
             return "could not run"
+        if not self.applicable:
+            return "not applicable"
         return "breaking" if self.breaking else "compatible"
 
 

@@ -228,6 +228,7 @@ def typescript_judge(old: Spec, new: Spec) -> JudgeReport:
         (old_ok, _), (new_ok, errors) = old_future.result(), new_future.result()
     if not old_ok:
         report.note = "the consumer does not compile against the old spec's types either: nothing to compare"
+        report.applicable = False
         return report
     if new_ok:
         report.note = "the consumer compiles against the old and the new types"
