@@ -15,6 +15,7 @@ shapes the output (config, templates, tool version), so an unchanged base costs 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -193,10 +194,20 @@ def python_judge(old: Spec, new: Spec) -> JudgeReport:
         except JudgeError as error:
             report.findings.append(Finding("error", "generation-failed", str(error), "the new spec"))
             return report
-    breakages = list(griffe.find_breaking_changes(_load(old_folder), _load(new_folder)))
-    report.findings.extend(_describe(b) for b in breakages)
-    report.note = f"`{PACKAGE}` generated from each spec; {len(breakages)} breakage(s) of its public API"
+    # griffe parses with compile(), which CPython 3.11 does not allow in two threads at once (the wire
+    # judge draws in the main thread meanwhile): the comparison runs in its own process (and core).
+    done = _run([sys.executable, "-m", "hidream_contract.compat.sdk", str(old_folder), str(new_folder)])
+    if done.returncode != 0:
+        raise JudgeError(f"griffe could not compare the two clients: {done.stderr.strip()[-500:]}")
+    findings = [Finding(**item) for item in json.loads(done.stdout)]
+    report.findings.extend(findings)
+    report.note = f"`{PACKAGE}` generated from each spec; {len(findings)} breakage(s) of its public API"
     return report
+
+
+def compare(old_folder: Path, new_folder: Path) -> list[Finding]:
+    """griffe's breakages of the public API from the client in `old_folder` to the one in `new_folder`."""
+    return [_describe(b) for b in griffe.find_breaking_changes(_load(old_folder), _load(new_folder))]
 
 
 # --- TypeScript ---------------------------------------------------------------------------------
@@ -239,3 +250,7 @@ def typescript_judge(old: Spec, new: Spec) -> JudgeReport:
         report.findings.append(Finding("error", rule or "tsc", text or line, Path(location).name))
     report.note = "the consumer compiles against the old types, not against the new ones"
     return report
+
+
+if __name__ == "__main__":  # python -m hidream_contract.compat.sdk OLD_FOLDER NEW_FOLDER: the findings as JSON
+    print(json.dumps([finding.__dict__ for finding in compare(Path(sys.argv[1]), Path(sys.argv[2]))]))
