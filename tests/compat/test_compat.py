@@ -201,6 +201,7 @@ def write(path: Path, spec: Spec) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_major_bump_turns_breaking_into_exit_0(base: Spec, tmp_path: Path) -> None:
     old = write(tmp_path / "old.yaml", base)
     breaking = variant(base, removed_ratio)
@@ -276,6 +277,7 @@ def compat_in(repo: Path, *args: str) -> int:
     )
 
 
+@pytest.mark.slow
 def test_git_mode_compares_against_the_merge_base(repo: Path, base: Spec) -> None:
     merge_base = git(repo, "rev-parse", "HEAD")
     # Uncommitted edits of the working tree are judged too (BASE equal to HEAD).
@@ -337,6 +339,7 @@ def test_script_runs_the_gate_on_spec_files(base: Spec, tmp_path: Path) -> None:
     assert "| could not run |" not in text
 
 
+@pytest.mark.slow
 def test_info_version_is_the_generated_package_version(base: Spec, tmp_path: Path) -> None:
     generated = (ROOT / "generated_client" / "pyproject.toml").read_text(encoding="utf-8")
     assert f'version = "{load_file(SPEC_PATH)["info"]["version"]}"' in generated
