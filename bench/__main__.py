@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from bench import client_calls, findings, install, interop, live_run, sdk_calls, workflow
+from bench import client_calls, compat, findings, install, interop, live_run, sdk_calls, workflow
 from bench.local_server import serving
 from bench.measure import Result
 from bench.payloads import TOKEN
@@ -27,7 +27,7 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "live")
+GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "compat", "live")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "contract": lambda plan: [workflow.contract_run(plan.workflow)],
     "install": lambda plan: install.install_times(plan.install),
     "interop": lambda plan: [interop.interop_local(rounds=plan.workflow.contract_rounds)],
+    "compat": lambda plan: [compat.compat_gate(rounds=plan.workflow.contract_rounds)],
     "live": lambda plan: live_run.live_check(plan.live),
 }
 

@@ -116,6 +116,10 @@ class Request:
     image: str
     ratio: int{ratio}
     extra: dict = _attrs_field(init=False, factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.extra)
 '''
 
 
@@ -130,7 +134,8 @@ def test_an_attrs_argument_that_loses_its_default_is_a_breakage(tmp_path: Path) 
     old = sdk._load(package(tmp_path / "old", " = 2"))
     new = sdk._load(package(tmp_path / "new", ""))
     init = old["Request"].members["__init__"]
-    assert [p.name for p in init.parameters] == ["self", "image", "ratio"]  # init=False fields left out
+    # init=False fields and properties are left out
+    assert [p.name for p in init.parameters] == ["self", "image", "ratio"]
     [breakage] = list(griffe.find_breaking_changes(old, new))
     finding = sdk._describe(breakage)
     assert finding.rule == "PARAMETER_CHANGED_REQUIRED"
@@ -183,6 +188,16 @@ def test_sdk_breaking_renames_are_caught_though_the_wire_is_unchanged(base: Spec
     assert f"{sdk.PACKAGE}.models.UpscaleTask" in {f.where for f in retitled.findings}
     unchanged = sdk.python_judge(base, copy.deepcopy(base))
     assert (unchanged.breaking, unchanged.findings) == (False, [])
+    # A new optional body field is a new keyword argument with a default, appended: nobody breaks.
+    optional = copy.deepcopy(base)
+    optional["components"]["schemas"]["UpscaleRequest"]["properties"]["seed"] = {"type": "integer"}
+    assert sdk.python_judge(base, optional).findings == []
+    required = copy.deepcopy(optional)
+    required["components"]["schemas"]["UpscaleRequest"]["required"].append("seed")
+    added = sdk.python_judge(base, required).findings
+    assert ("PARAMETER_ADDED_REQUIRED", f"{sdk.PACKAGE}.models.upscale_request.UpscaleRequest.__init__(seed)") in {
+        (f.rule, f.where) for f in added
+    }
 
 
 def spec_at_version(version: str) -> str:

@@ -118,7 +118,7 @@ def generate_python(spec: Spec) -> Path:
 class AttrsInit(griffe.Extension):
     """Give each `@attrs.define` class the `__init__` attrs writes for it (griffe sees only the fields):
     one parameter per annotated field, in order, its default the field's value; `field(init=False)`
-    fields are left out."""
+    fields and properties are left out."""
 
     def on_class_members(self, *, cls: griffe.Class, **kwargs: Any) -> None:
         if not any(
@@ -129,6 +129,8 @@ class AttrsInit(griffe.Extension):
         parameters = [griffe.Parameter("self", kind=griffe.ParameterKind.positional_or_keyword)]
         for member in cls.members.values():
             if not isinstance(member, griffe.Attribute) or member.annotation is None:
+                continue
+            if "property" in member.labels:  # a @property (additional_keys), not a field
                 continue
             value = None if member.value is None else str(member.value)
             if value is not None and value.startswith(("_attrs_field(", "field(", "attrs.field(")):
