@@ -13,7 +13,7 @@ import functools
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +56,13 @@ def production_base_url(path: Path = SPEC_PATH) -> str:
 class Operation:
     method: str  # upper case, as on the wire
     path: str
-    operation_id: str
+    operation_id: str  # "" when the document names none
     statuses: frozenset[int]  # the documented response statuses
     json_statuses: frozenset[int]  # those whose answer has a JSON body schema (the envelope)
+    definition: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The operation object as the document writes it (references not followed)."""
+    parameters: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    """Its parameters, path-level ones included and overridden by its own, resolved, by `parameter_key`."""
 
     @property
     def label(self) -> str:
@@ -66,20 +70,44 @@ class Operation:
         return f"{self.method} {self.path}"
 
 
+def parameter_key(location: str, name: str) -> tuple[str, str]:
+    """How a parameter is told apart: its place and name (header names are case-insensitive on the wire)."""
+    return (location, name.lower() if location == "header" else name)
+
+
 def operations(path: Path = SPEC_PATH) -> list[Operation]:
+    return operations_in(_parsed(path))
+
+
+def operations_in(document: Mapping[str, Any]) -> list[Operation]:
+    """Every operation of `document` (the spec, a variant, or another version of it)."""
     found = []
-    for op_path, item in _parsed(path)["paths"].items():
+    for op_path, item in (document.get("paths") or {}).items():
+        item = resolve_in(document, item)
         for method, op in item.items():
-            if method in HTTP_METHODS:
-                responses = {
-                    int(code): r for code, r in op.get("responses", {}).items() if str(code).isdigit()
-                }
-                with_json = {code for code, r in responses.items() if "application/json" in _content(r, path)}
-                found.append(
-                    Operation(
-                        method.upper(), op_path, op["operationId"], frozenset(responses), frozenset(with_json)
-                    )
+            if method not in HTTP_METHODS:
+                continue
+            responses = {
+                int(code): resolve_in(document, r)
+                for code, r in (op.get("responses") or {}).items()
+                if str(code).isdigit()
+            }
+            with_json = {code for code, r in responses.items() if "application/json" in (r.get("content") or {})}
+            parameters: dict[tuple[str, str], Mapping[str, Any]] = {}
+            for raw in [*item.get("parameters", []), *op.get("parameters", [])]:
+                parameter = resolve_in(document, raw)
+                parameters[parameter_key(parameter["in"], parameter["name"])] = parameter
+            found.append(
+                Operation(
+                    method.upper(),
+                    op_path,
+                    str(op.get("operationId", "")),
+                    frozenset(responses),
+                    frozenset(with_json),
+                    op,
+                    parameters,
                 )
+            )
     return found
 
 
@@ -123,11 +151,19 @@ def resolve(node: Any, path: Path = SPEC_PATH) -> Any:
 
 
 def resolve_in(document: Mapping[str, Any], node: Any) -> Any:
-    """Follow a local `$ref` (repeatedly) to the object it names in `document` (the spec or a variant)."""
+    """Follow a local `$ref` (repeatedly) to the object it names in `document` (the spec or a variant).
+
+    JSON Pointer escapes (`~1` for `/`, `~0` for `~`) are read; a `$ref` that names nothing raises
+    KeyError (or TypeError), one that comes back to itself ValueError."""
+    seen: set[str] = set()
     while isinstance(node, Mapping) and "$ref" in node:
+        ref = str(node["$ref"])
+        if ref in seen:
+            raise ValueError(f"$ref {ref!r} refers back to itself")
+        seen.add(ref)
         target: Any = document
-        for part in str(node["$ref"]).removeprefix("#/").split("/"):
-            target = target[part]
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
         node = target
     return node
 

@@ -21,8 +21,8 @@ from hypothesis import seed as hypothesis_seed
 from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
-from hidream_contract.compat.openapi import Operation, media_examples, request_body, resolve
-from hidream_contract.spec import resolve_in
+from hidream_contract.compat.openapi import media_examples, request_body, resolve
+from hidream_contract.spec import Operation, resolve_in
 
 Spec = dict[str, Any]
 MIRROR_PATH = "/mirror"
