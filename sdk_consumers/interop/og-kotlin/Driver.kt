@@ -1,11 +1,10 @@
-// Interop driver for openapi-generator's kotlin client (jvm-okhttp, moshi): offline, the generated models
-// read each body (the one the spec gives its status) and write `result` back with the client's own moshi
-// Serializer; online, the generated UpscaleApi calls the Prism mock.
+// Interop driver for openapi-generator's kotlin client (jvm-okhttp4, serializationLibrary=jackson): offline,
+// the generated models read each body (the one the spec gives its status) and write `result` back with
+// the client's own Jackson ObjectMapper; online, the generated UpscaleApi calls the Prism mock with a
+// request built with the generated constructor, as a Kotlin user builds it.
 //
 //     java -cp ... DriverKt CASES_JSON [BASE_URL]   prints one answer per case as a JSON list
 
-import com.squareup.moshi.JsonAdapter
-import com.squareup.moshi.Types
 import okhttp3.OkHttpClient
 import org.openapitools.client.apis.UpscaleApi
 import org.openapitools.client.infrastructure.ApiClient
@@ -20,20 +19,16 @@ import java.io.File
 
 typealias Json = Map<String, Any?>
 
-val moshi = Serializer.moshi
-val jsonObject = moshi.adapter<Json>(Types.newParameterizedType(Map::class.java, String::class.java, Any::class.java))
-val anyJson = moshi.adapter(Any::class.java).serializeNulls()
+val mapper = Serializer.jacksonObjectMapper
 
 fun rejection(code: Int, message: String): MutableMap<String, Any?> =
     mutableMapOf("kind" to "error", "code" to code, "message" to message)
 
-/** `code` 0 carries a result: written back with the generated model's own adapter, as a JSON value. */
+/** `code` 0 carries a result: written back with the generated model's own mapper, as a JSON value. */
 fun read(code: Int, message: String, result: Any?): MutableMap<String, Any?> {
     if (code != 0) return rejection(code, message)
     if (result == null) return mutableMapOf("kind" to "failed", "detail" to "code 0 without a result")
-    @Suppress("UNCHECKED_CAST")
-    val adapter = moshi.adapter(result.javaClass) as JsonAdapter<Any>
-    return mutableMapOf("kind" to "ok", "result" to anyJson.fromJson(adapter.toJson(result)))
+    return mutableMapOf("kind" to "ok", "result" to mapper.readValue(mapper.writeValueAsString(result), Any::class.java))
 }
 
 fun readSubmit(o: SubmitUpscaleTaskOutcome) = read(o.code, o.message, o.result)
@@ -44,12 +39,12 @@ fun offline(case: Json): MutableMap<String, Any?> {
     val body = case["body"] as String
     val status = (case["status"] as Number).toInt()
     if (status !in 200..299) {
-        val e = moshi.adapter(ErrorEnvelope::class.java).fromJson(body)!!
+        val e = mapper.readValue(body, ErrorEnvelope::class.java)
         return rejection(e.code, e.message)
     }
     return when (case["operation"]) {
-        "submitUpscaleTask" -> readSubmit(moshi.adapter(SubmitUpscaleTaskOutcome::class.java).fromJson(body)!!)
-        "getUpscaleTaskResult" -> readResult(moshi.adapter(GetUpscaleTaskResultOutcome::class.java).fromJson(body)!!)
+        "submitUpscaleTask" -> readSubmit(mapper.readValue(body, SubmitUpscaleTaskOutcome::class.java))
+        "getUpscaleTaskResult" -> readResult(mapper.readValue(body, GetUpscaleTaskResultOutcome::class.java))
         else -> throw IllegalArgumentException("no driver code for ${case["operation"]}")
     }
 }
@@ -74,26 +69,22 @@ fun online(case: Json, input: Json, baseUrl: String): MutableMap<String, Any?> {
     @Suppress("UNCHECKED_CAST")
     val call = (input["operations"] as Json)[case["operation"]] as Json
     return try {
+        @Suppress("UNCHECKED_CAST")
         when (case["operation"]) {
-            "submitUpscaleTask" -> {
-                @Suppress("UNCHECKED_CAST")
-                readSubmit(api.submitUpscaleTask(request(call["body"] as Json), null, null))
-            }
-            "getUpscaleTaskResult" -> {
-                @Suppress("UNCHECKED_CAST")
-                readResult(api.getUpscaleTaskResult((call["query"] as Json)["task_id"] as String))
-            }
+            "submitUpscaleTask" -> readSubmit(api.submitUpscaleTask(request(call["body"] as Json), null, null))
+            "getUpscaleTaskResult" -> readResult(api.getUpscaleTaskResult((call["query"] as Json)["task_id"] as String))
             else -> throw IllegalArgumentException("no driver code for ${case["operation"]}")
         }
     } catch (error: ClientException) {
         val body = (error.response as? ClientError<*>)?.body as? String ?: throw error
-        val e = moshi.adapter(ErrorEnvelope::class.java).fromJson(body) ?: throw error
+        val e = mapper.readValue(body, ErrorEnvelope::class.java)
         rejection(e.code, e.message)
     }
 }
 
 fun main(args: Array<String>) {
-    val input = jsonObject.fromJson(File(args[0]).readText())!!
+    @Suppress("UNCHECKED_CAST")
+    val input = mapper.readValue(File(args[0]), Map::class.java) as Json
     val answers = mutableListOf<Map<String, Any?>>()
     @Suppress("UNCHECKED_CAST")
     for (case in input["cases"] as List<Json>) {
@@ -106,5 +97,5 @@ fun main(args: Array<String>) {
         answer["id"] = case["id"]
         answers.add(answer)
     }
-    print(anyJson.toJson(answers))
+    print(mapper.writeValueAsString(answers))
 }
