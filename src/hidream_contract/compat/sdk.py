@@ -5,7 +5,7 @@
   hooks), and griffe compares their public APIs (`griffe.find_breaking_changes`). The generated
   models are attrs classes, whose `__init__` griffe does not see: `AttrsInit` gives griffe the
   signature attrs writes, so an argument that loses its default is a breakage too.
-- `typescript_judge`: sdk_consumers/typescript/example.ts is compiled (`tsc --noEmit`, strict)
+- `typescript_judge`: sdk_consumers/typescript/example.ts is compiled (`tsc --noEmit --skipLibCheck`, strict)
   against the types openapi-typescript makes of each spec (scripts/ts-consumer). A consumer that
   compiles against the old types and not against the new ones is broken by the change.
 
@@ -222,7 +222,10 @@ def _ts_compiles(spec: Spec) -> tuple[bool, str]:
     def make(staging: Path) -> None:
         source = staging / "spec.yaml"
         source.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        done = _run([str(SCRIPTS / "ts-consumer"), str(source)], env={"TS_CONSUMER_OUT": str(staging / "out")})
+        # --skipLibCheck: whether example.ts compiles is the question; TypeScript's own lib files are
+        # checked by make lint (scripts/ts-consumer without it), and skipping them saves ~60% of tsc.
+        env = {"TS_CONSUMER_OUT": str(staging / "out"), "TS_CONSUMER_TSC_ARGS": "--skipLibCheck"}
+        done = _run([str(SCRIPTS / "ts-consumer"), str(source)], env=env)
         errors = [line for line in done.stdout.splitlines() if ": error TS" in line]
         if done.returncode not in (0, 1):
             raise JudgeError(f"scripts/ts-consumer could not run (exit {done.returncode}): {done.stderr[-300:]}")
