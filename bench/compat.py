@@ -44,7 +44,10 @@ def _at_version(version: str) -> dict[str, Any] | None:
     found = None
     for commit in log.stdout.split():
         shown = subprocess.run(
-            ["git", "-C", str(ROOT), "show", f"{commit}:{relative}"], capture_output=True, text=True, check=False
+            ["git", "-C", str(ROOT), "show", f"{commit}:{relative}"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         spec = yaml.safe_load(shown.stdout) if shown.returncode == 0 else None
         if isinstance(spec, dict) and str(spec["info"]["version"]) == version:
@@ -81,12 +84,17 @@ def compat_gate(rounds: int) -> Result:
 
         def gate() -> float:
             edited = copy.deepcopy(new_spec)
-            edited["info"]["description"] = f"{edited['info'].get('description', '')} (bench round {next(counter)})"
+            edited["info"]["description"] = (
+                f"{edited['info'].get('description', '')} (bench round {next(counter)})"
+            )
             new = _write(root / "new.yaml", edited)
             start = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "hidream_contract.compat", str(old), "--spec", str(new)]
-                + ["--report", str(root / "report.md")],
+                [
+                    sys.executable,
+                    *("-m", "hidream_contract.compat", str(old)),
+                    *("--spec", str(new), "--report", str(root / "report.md")),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -95,7 +103,9 @@ def compat_gate(rounds: int) -> Result:
             )
             elapsed = time.perf_counter() - start
             if done.returncode not in (0, 1):
-                raise CompatBenchError(f"make compat gave no verdict (exit {done.returncode}): {done.stderr[-400:]}")
+                raise CompatBenchError(
+                    f"make compat gave no verdict (exit {done.returncode}): {done.stderr[-400:]}"
+                )
             return elapsed
 
         def oasdiff_alone() -> float:

@@ -61,7 +61,9 @@ class Operation:
     json_statuses: frozenset[int]  # those whose answer has a JSON body schema (the envelope)
     definition: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """The operation object as the document writes it (references not followed)."""
-    parameters: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    parameters: Mapping[tuple[str, str], Mapping[str, Any]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     """Its parameters, path-level ones included and overridden by its own, resolved, by `parameter_key`."""
 
     @property
@@ -92,7 +94,9 @@ def operations_in(document: Mapping[str, Any]) -> list[Operation]:
                 for code, r in (op.get("responses") or {}).items()
                 if str(code).isdigit()
             }
-            with_json = {code for code, r in responses.items() if "application/json" in (r.get("content") or {})}
+            with_json = {
+                code for code, r in responses.items() if "application/json" in (r.get("content") or {})
+            }
             parameters: dict[tuple[str, str], Mapping[str, Any]] = {}
             for raw in [*item.get("parameters", []), *op.get("parameters", [])]:
                 parameter = resolve_in(document, raw)

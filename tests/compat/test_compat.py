@@ -334,8 +334,8 @@ def test_script_runs_the_gate_on_spec_files(base: Spec, tmp_path: Path) -> None:
     text = report.read_text(encoding="utf-8")
     assert f"### Added\n\n- response 429 of POST {SUBMIT_PATH}" in text
     # The script runs every judge, and each says its verdict in the table.
-    for judge in ("wire (", "oasdiff 1.", "Python SDK (", "TypeScript consumer ("):
-        assert f"| {judge}" in text
+    for title in ("wire (", "oasdiff 1.", "Python SDK (", "TypeScript consumer ("):
+        assert f"| {title}" in text
     assert "| could not run |" not in text
 
 

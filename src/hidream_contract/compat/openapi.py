@@ -6,8 +6,7 @@ import re
 from typing import Any
 
 from hidream_contract.compat.loading import CompatError, Spec
-from hidream_contract.spec import Operation, operations_in, parameter_key, resolve_in
-
+from hidream_contract.spec import Operation, operations_in, resolve_in
 
 
 def resolve(spec: Spec, node: Any) -> Any:

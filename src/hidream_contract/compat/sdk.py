@@ -15,6 +15,7 @@ shapes the output (config, templates, tool version), so an unchanged base costs 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -62,10 +63,8 @@ def _cached(key: str, kind: str, make: Any) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
     try:
         make(staging)
-        try:
+        with contextlib.suppress(OSError):  # another run made it meanwhile
             staging.rename(final)
-        except OSError:  # another run made it meanwhile
-            pass
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
@@ -228,7 +227,9 @@ def _ts_compiles(spec: Spec) -> tuple[bool, str]:
         done = _run([str(SCRIPTS / "ts-consumer"), str(source)], env=env)
         errors = [line for line in done.stdout.splitlines() if ": error TS" in line]
         if done.returncode not in (0, 1):
-            raise JudgeError(f"scripts/ts-consumer could not run (exit {done.returncode}): {done.stderr[-300:]}")
+            raise JudgeError(
+                f"scripts/ts-consumer could not run (exit {done.returncode}): {done.stderr[-300:]}"
+            )
         (staging / "verdict").write_text(
             ("ok\n" if done.returncode == 0 else "failed\n") + "\n".join(errors), encoding="utf-8"
         )
@@ -257,5 +258,7 @@ def typescript_judge(old: Spec, new: Spec) -> JudgeReport:
     return report
 
 
-if __name__ == "__main__":  # python -m hidream_contract.compat.sdk OLD_FOLDER NEW_FOLDER: the findings as JSON
+if (
+    __name__ == "__main__"
+):  # python -m hidream_contract.compat.sdk OLD_FOLDER NEW_FOLDER: the findings as JSON
     print(json.dumps([finding.__dict__ for finding in compare(Path(sys.argv[1]), Path(sys.argv[2]))]))

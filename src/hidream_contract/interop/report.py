@@ -1,4 +1,4 @@
-"""reports/interop.md: one row per generator: ✅ built and driven, ➖ generated only (with why), ❌ failed."""
+"""reports/interop.md: one row per generator: ✅ built and driven, ⚪ generated only (with why), ❌ failed."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def render(rows: Sequence[Row], spec: Path) -> str:
             name += " (ours)"
         skipped = "—" if row.generate_only or row.build != "ok" else "not run"
         cells = [
-            ("✅ " if row.driven else "➖ " if row.ok else "❌ ") + name,
+            ("✅ " if row.driven else "⚪ " if row.ok else "❌ ") + name,
             target.tool,
             row.version,
             row.generate,
@@ -81,7 +81,8 @@ def verdict(rows: Sequence[Row]) -> str:
     failed = [r for r in rows if not r.ok]
     text = f"Verdict: {len(driven)}/{len(rows)} rows built and driven"
     if generated:
-        text += f", {len(generated)} generated only ({', '.join(r.target.key for r in generated)}: see its build cell)"
+        keys = ", ".join(r.target.key for r in generated)
+        text += f", {len(generated)} generated only ({keys}: see its build cell)"
     if failed:
         return text + f"; FAILED: {', '.join(r.target.key for r in failed)}."
     return text + "; no row failed."

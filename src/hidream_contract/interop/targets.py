@@ -183,15 +183,34 @@ class Target:
         if self.language == "java":
             # The libraries, at the versions the generated pom.xml names, from Maven Central (pom.xml).
             jars = out / "jars"
-            run([*MAVEN, "-f", driver / "pom.xml", "dependency:copy-dependencies", f"-DoutputDirectory={jars}"],
-                cwd=out, log=log)
+            run(
+                [
+                    *MAVEN,
+                    "-f",
+                    driver / "pom.xml",
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={jars}",
+                ],
+                cwd=out,
+                log=log,
+            )
             classes = out / "classes"
             shutil.rmtree(classes, ignore_errors=True)
             sources = sorted(str(p) for p in (out / "client" / "src" / "main" / "java").rglob("*.java"))
             classpath = os.pathsep.join(sorted(str(j) for j in jars.glob("*.jar")))
             run(
-                ["javac", "-nowarn", "-encoding", "UTF-8", "-cp", classpath, "-d", classes, *sources,
-                 driver / "Driver.java"],
+                [
+                    "javac",
+                    "-nowarn",
+                    "-encoding",
+                    "UTF-8",
+                    "-cp",
+                    classpath,
+                    "-d",
+                    classes,
+                    *sources,
+                    driver / "Driver.java",
+                ],
                 cwd=out,
                 log=log,
             )
@@ -200,13 +219,23 @@ class Target:
             # The generated build is Gradle, whose distribution is not reachable: Maven compiles the
             # sources with the kotlin-maven-plugin and the libraries build.gradle names (pom.xml).
             run(
-                [*MAVEN, "-f", driver / "pom.xml", f"-Dout.dir={out}", f"-Dclient.dir={out / 'client'}",
-                 f"-Ddriver.dir={driver}", "package", "dependency:copy-dependencies"],
+                [
+                    *MAVEN,
+                    "-f",
+                    driver / "pom.xml",
+                    f"-Dout.dir={out}",
+                    f"-Dclient.dir={out / 'client'}",
+                    f"-Ddriver.dir={driver}",
+                    "package",
+                    "dependency:copy-dependencies",
+                ],
                 cwd=out,
                 log=log,
             )
             target = out / "target"
-            classpath = os.pathsep.join([str(target / "classes"), *sorted(str(j) for j in (target / "jars").glob("*.jar"))])
+            classpath = os.pathsep.join(
+                [str(target / "classes"), *sorted(str(j) for j in (target / "jars").glob("*.jar"))]
+            )
             return ["java", "-cp", classpath, "DriverKt"]
         if self.language == "rust":
             work = out / "driver"
@@ -218,7 +247,12 @@ class Target:
             # Cargo.lock pins every crate (--locked); crates.io serves them; the target folder is kept
             # between runs, so only the first build compiles reqwest and tokio.
             target = CACHE / "cargo-target"
-            run(["cargo", "build", "--locked", "--quiet"], cwd=work, log=log, env={"CARGO_TARGET_DIR": str(target)})
+            run(
+                ["cargo", "build", "--locked", "--quiet"],
+                cwd=work,
+                log=log,
+                env={"CARGO_TARGET_DIR": str(target)},
+            )
             return [str(target / "debug" / "interop-driver")]
         if self.language == "php":
             run(["php", "-l", driver / "driver.php"], cwd=out, log=log)
