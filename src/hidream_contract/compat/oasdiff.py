@@ -18,8 +18,8 @@ from hidream_contract.compat.judges import Finding, JudgeError, JudgeReport
 from hidream_contract.project import ROOT
 
 OASDIFF_VERSION = "1.39.0"
-"""The pinned release (scripts/install reads it from here: `python -m hidream_contract.compat.oasdiff
-version`)."""
+"""The pinned release (scripts/install reads this line with sed, or `python -m
+hidream_contract.compat.oasdiff version`)."""
 TITLE = f"oasdiff {OASDIFF_VERSION} (changelog checks, SDK checks as errors)"
 LEVELS = {3: "error", 2: "warning", 1: "info"}
 SDK_LEVELS: dict[str, str] = {
