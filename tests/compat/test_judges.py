@@ -72,6 +72,14 @@ def test_oasdiff_reports_an_operation_id_rename_as_an_error_with_its_rule_id(
     assert oasdiff.TITLE.startswith(f"oasdiff {oasdiff.OASDIFF_VERSION} ")
 
 
+def test_make_install_put_the_pinned_oasdiff_in_place() -> None:
+    done = subprocess.run([str(oasdiff.binary()), "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["oasdiff", "version", oasdiff.OASDIFF_VERSION]
+    install = (ROOT / "scripts" / "install").read_text(encoding="utf-8")
+    assert "src/hidream_contract/compat/oasdiff.py" in install  # the version's one place
+    assert 'go install "github.com/oasdiff/oasdiff@v$oasdiff_version"' in install
+
+
 def test_oasdiff_keeps_its_own_level_for_checks_we_do_not_raise(base: Spec, tmp_path: Path) -> None:
     """The SDK levels raise chosen checks only: the same rename is `info` to oasdiff's defaults."""
     old, new = write(tmp_path / "old.yaml", base), write(tmp_path / "new.yaml", renamed_operation(base))
