@@ -65,7 +65,7 @@ def render(rows: Sequence[Row], spec: Path) -> str:
         "node": _toolchain(["node", "--version"]),
         "go": _toolchain(["go", "version"]),
         "java": _toolchain(["java", "-version"]),
-        "maven": _toolchain(["mvn", "--version"]),
+        "maven": _toolchain(["mvn", "-B", "--version"]),
         "rust": _toolchain(["cargo", "--version"]),
         "php": _toolchain(["php", "--version"]),
     }
