@@ -1,4 +1,4 @@
-"""The breaking-change gate: can clients generated from the old spec, and code written against them, keep working?
+"""The breaking-change gate: can clients generated from the old spec, and code using them, keep working?
 
 Four judges decide in parallel, and the verdict is the strictest (docs/compat.md):
 - the wire (`judge.py`): requests that were valid under the old spec (schemathesis generates them,
