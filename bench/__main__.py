@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from bench import batch, client_calls, findings, install, interop, live_run, sdk_calls, workflow
+from bench import batch, client_calls, compat, findings, install, interop, live_run, sdk_calls, workflow
 from bench.local_server import serving
 from bench.make_test import QUICK_MAKE_TEST_SIZES, MakeTestSizes, make_test
 from bench.measure import Result
@@ -31,7 +31,7 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "live", "batch", "make-test")
+GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "compat", "live", "batch", "make-test")
 DEFAULT_GROUPS = tuple(group for group in GROUPS if group != "make-test")  # too long for every run
 
 
@@ -79,6 +79,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "contract": lambda plan: [workflow.contract_run(plan.workflow)],
     "install": lambda plan: install.install_times(plan.install),
     "interop": lambda plan: [interop.interop_local(rounds=plan.workflow.contract_rounds)],
+    "compat": lambda plan: [compat.compat_gate(rounds=plan.workflow.contract_rounds)],
     "live": lambda plan: live_run.live_check(plan.live),
     "batch": lambda plan: batch.batch_benchmarks(plan.batch),
     "make-test": lambda plan: make_test(plan.fresh_clone),

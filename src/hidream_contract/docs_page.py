@@ -89,7 +89,7 @@ def operation(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def parameter_names(spec: dict[str, Any]) -> list[str]:
-    return [p["name"] for p in operation_in(spec, SUBMIT_ID).parameters]
+    return [p["name"] for p in operation_in(spec, SUBMIT_ID).parameters.values()]
 
 
 def body_field_names(spec: dict[str, Any]) -> list[str]:

@@ -103,7 +103,10 @@ class Operation:
     operation_id: str  # "" when the document names none
     statuses: frozenset[int]  # the documented response statuses (numeric keys)
     definition: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    parameters: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)
+    parameters: Mapping[tuple[str, str], Mapping[str, Any]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Its parameters, path-level ones included and overridden by its own, resolved, by `parameter_key`."""
 
     @property
     def label(self) -> str:
@@ -112,7 +115,7 @@ class Operation:
 
     def header_parameters(self) -> tuple[dict[str, Any], ...]:
         """The header parameters (name, required, schema...): the one reader of them."""
-        return tuple(dict(p) for p in self.parameters if p.get("in") == "header")
+        return tuple(dict(p) for p in self.parameters.values() if p.get("in") == "header")
 
 
 def parameter_key(location: str, name: str) -> tuple[str, str]:
@@ -140,7 +143,7 @@ def operations_in(document: Mapping[str, Any]) -> list[Operation]:
                     definition.get("operationId", ""),
                     statuses,
                     definition,
-                    tuple(params.values()),
+                    params,
                 )
             )
     return found

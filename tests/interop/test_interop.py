@@ -43,7 +43,41 @@ def test_the_report_shows_each_row_and_the_verdict(local_rows: list[Row]) -> Non
     text = render(local_rows, SPEC_PATH)
     for row in local_rows:
         assert f"✅ {row.target.generator or row.target.key}" in text
-    assert f"every row is green ({len(local_rows)}/{len(local_rows)})" in text
+    assert f"Verdict: {len(local_rows)}/{len(local_rows)} rows built and driven; no row failed." in text
+
+
+def row_of(key: str, build: str, offline: dict[str, str] | None = None) -> Row:
+    (target,) = select([key])
+    return Row(target, "1", "ok", build, offline or {})
+
+
+def test_only_a_driven_row_is_green_and_a_missing_toolchain_fails_the_matrix() -> None:
+    driven = row_of("og-go", "ok", {"case": ""})
+    declared = row_of("og-csharp", "generate-only: no .NET SDK here")
+    missing = row_of("og-php", "failed: php not installed (make interop installs what this machine can have)")
+    misread = row_of("og-rust", "ok", {"case": "read 1, expected 2"})
+    assert [(r.driven, r.ok) for r in (driven, declared, missing, misread)] == [
+        (True, True),
+        (False, True),
+        (False, False),
+        (False, False),
+    ]
+    text = render([driven, declared, missing, misread], SPEC_PATH)
+    assert "| ✅ go (go) |" in text
+    assert "| ⚪ csharp (csharp) |" in text  # generated only: never a ✅
+    assert "| ❌ php (php) |" in text
+    assert "| ❌ rust (rust) |" in text
+    assert text.rstrip().endswith(
+        "Verdict: 1/4 rows built and driven, 1 generated only (og-csharp: see its build cell); "
+        "FAILED: og-php, og-rust."
+    )
+
+
+def test_every_row_but_csharp_is_meant_to_be_built_here() -> None:
+    """Only a target whose toolchain this kind of machine cannot have may be generate-only."""
+    declared = {t.key for t in select() if t.generate_only}
+    assert declared == {"og-csharp"}
+    assert "NuGet is not reachable" in next(t for t in select() if t.key == "og-csharp").generate_only
 
 
 def test_the_cases_are_every_example_of_every_operation_plus_the_rejections_the_spec_allows() -> None:

@@ -47,7 +47,7 @@ def test_the_spec_operations_carry_their_resolved_parameters() -> None:
         definition = spec["paths"][op.path][op.method.lower()]
         assert op.definition == definition
         declared = [resolve_in(spec, p) for p in definition.get("parameters", [])]
-        assert list(op.parameters) == declared
+        assert list(op.parameters.values()) == declared
         assert op.statuses == {int(code) for code in definition["responses"]}
 
 
@@ -74,9 +74,9 @@ def test_an_operations_own_parameter_overrides_the_paths_one() -> None:
     """Path-level parameters apply unless the operation redeclares them (same place, same name;
     header names case-insensitively)."""
     op = operation_in(variant_with_path_parameters(), SUBMIT_ID)
-    names = [(p["in"], p["name"]) for p in op.parameters]
+    names = [(p["in"], p["name"]) for p in op.parameters.values()]
     assert ("query", "trace") in names
-    language = [p for p in op.parameters if p["in"] == "header" and p["name"].lower() == "x-accept-language"]
+    language = [p for p in op.parameters.values() if p["in"] == "header" and p["name"].lower() == "x-accept-language"]
     assert len(language) == 1
     assert language[0].get("description") != "path"
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hidream_contract.compat.loading import Spec
-from hidream_contract.compat.openapi import Operation, operations, request_body, resolve, responses
+from hidream_contract.compat.openapi import operations, request_body, resolve, responses
+from hidream_contract.spec import Operation
 
 Pointer = tuple[str | int, ...]
 # Keywords that only document; a change to them changes no client.

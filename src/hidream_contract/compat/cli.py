@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import yaml
+
+from hidream_contract.compat import oasdiff, sdk
 from hidream_contract.compat.changes import diff
 from hidream_contract.compat.judge import judge
-from hidream_contract.compat.loading import CompatError, load_base, load_file
+from hidream_contract.compat.judges import JudgeReport, guarded
+from hidream_contract.compat.loading import CompatError, Spec, load_base, load_file
 from hidream_contract.compat.report import Outcome, render
 from hidream_contract.project import ROOT
 from hidream_contract.spec import SPEC_PATH
 
 DEFAULT_SPEC = SPEC_PATH.relative_to(ROOT)
 DEFAULT_REPORT = Path("reports/compat-report.md")
+JUDGES = ("wire", "oasdiff", "python-sdk", "typescript")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -27,9 +34,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--repo", type=Path, default=Path(), help="the git checkout BASE refers to")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="where to write the report")
-    parser.add_argument("--examples", type=int, default=100, help="samples drawn per operation and response")
+    parser.add_argument("--examples", type=int, default=30, help="samples drawn per operation and response")
     parser.add_argument("--seed", type=int, default=20240701, help="generation seed (runs are reproducible)")
+    parser.add_argument(
+        "--judges",
+        default=",".join(JUDGES),
+        help="comma-separated judges to run (default: all of %(default)s; the wire judge always runs)",
+    )
     arguments = parser.parse_args(argv)
+    unknown = set(arguments.judges.split(",")) - set(JUDGES)
+    if unknown:
+        parser.error(f"--judges: unknown judge(s) {sorted(unknown)}; choose from {list(JUDGES)}")
     if arguments.examples < 1:
         parser.error(f"--examples must be at least 1, not {arguments.examples}")
     return arguments
@@ -40,7 +55,11 @@ def run(argv: list[str] | None = None) -> int:
     try:
         new = load_file(arguments.spec)
         old, base_label = load_base(arguments.repo, arguments.base, arguments.spec)
-        verdict = judge(old, new, examples=arguments.examples, seed=arguments.seed)
+        with tempfile.TemporaryDirectory(prefix="compat-") as work, ThreadPoolExecutor(3) as pool:
+            # The other judges are subprocesses (Go, the generator, tsc): they run beside the wire judge.
+            others = _start(pool, set(arguments.judges.split(",")), old, new, Path(work))
+            verdict = judge(old, new, examples=arguments.examples, seed=arguments.seed)
+            reports = [future.result() for future in others]
     except CompatError as exc:
         print(f"error: the compat gate could not run: {exc}", file=sys.stderr)
         return 2
@@ -50,6 +69,7 @@ def run(argv: list[str] | None = None) -> int:
         verdict=verdict,
         changes=diff(old, new),
         identical=old == new,
+        judges=reports,
     )
     report = render(
         outcome,
@@ -62,6 +82,27 @@ def run(argv: list[str] | None = None) -> int:
     arguments.report.write_text(report, encoding="utf-8")
     print(f"==> compat: {outcome.headline()}")
     for evidence in verdict.evidence:
-        print(f"  - {evidence.finding.operation}, {evidence.finding.where}: {evidence.finding.message}")
+        print(f"  - wire: {evidence.finding.operation}, {evidence.finding.where}: {evidence.finding.message}")
+    for report_ in reports:
+        if report_.error:
+            print(f"  - {report_.name}: could not run: {report_.error}")
+        for finding in report_.findings:
+            if finding.level == "error":
+                print(f"  - {report_.name}: [{finding.rule}] {finding.where}: {finding.text}")
     print(f"==> compat: {outcome.version_advice()} Report and changelog text: {arguments.report}")
     return outcome.exit_code
+
+
+def _start(
+    pool: ThreadPoolExecutor, names: set[str], old: Spec, new: Spec, work: Path
+) -> list[Future[JudgeReport]]:
+    """Submit the judges beside the wire one; oasdiff reads the two documents from files in `work`."""
+    old_file, new_file = work / "old.yaml", work / "new.yaml"
+    for spec, path in ((old, old_file), (new, new_file)):
+        path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    jobs = {
+        "oasdiff": lambda: guarded("oasdiff", oasdiff.TITLE, lambda: oasdiff.judge(old_file, new_file, work)),
+        "python-sdk": lambda: guarded("python-sdk", "Python SDK", lambda: sdk.python_judge(old, new)),
+        "typescript": lambda: guarded("typescript", sdk.TS_TITLE, lambda: sdk.typescript_judge(old, new)),
+    }
+    return [pool.submit(job) for name, job in jobs.items() if name in names]

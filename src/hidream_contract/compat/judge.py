@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,18 +19,17 @@ from jsonschema.exceptions import ValidationError, relevance
 
 from hidream_contract.compat.loading import Spec
 from hidream_contract.compat.openapi import (
-    Operation,
     covering_status,
     find_media,
     is_json,
     operations,
-    parameter_key,
     request_body,
     resolve,
     responses,
     security,
 )
 from hidream_contract.compat.samples import Sample, request_samples, response_samples
+from hidream_contract.spec import Operation, parameter_key
 
 Pointer = tuple[str | int, ...]
 
@@ -162,7 +161,7 @@ def _parameters(sample: Sample, location: str) -> dict[str, Any]:
 
 
 def _parameter_findings(
-    spec: Spec, sample: Sample, declared: dict[tuple[str, str], dict[str, Any]], **where: Any
+    spec: Spec, sample: Sample, declared: Mapping[tuple[str, str], Mapping[str, Any]], **where: Any
 ) -> Iterator[Finding]:
     for (location, key), parameter in declared.items():
         sent = _parameters(sample, location)

@@ -3,66 +3,32 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from hidream_contract.compat.loading import CompatError, Spec
-
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+from hidream_contract.spec import Operation, operations_in, resolve_in
 
 
 def resolve(spec: Spec, node: Any) -> Any:
-    """Follow `$ref`s inside the document until a node without one."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            raise CompatError(
-                f"cannot follow $ref {ref!r}: only acyclic references inside the document are read"
-            )
-        seen.add(ref)
-        target: Any = spec
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, dict) or part not in target:
-                raise CompatError(f"$ref {ref!r} points at nothing")
-            target = target[part]
-        node = target
-    return node
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str  # upper case
-    path: str
-    definition: dict[str, Any]
-    parameters: dict[tuple[str, str], dict[str, Any]]  # (in, name) -> resolved parameter
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-def parameter_key(location: str, name: str) -> tuple[str, str]:
-    # Header names are case-insensitive on the wire.
-    return (location, name.lower() if location == "header" else name)
+    """Follow `$ref`s inside the document (hidream_contract.spec's one resolver); a reference the gate
+    cannot follow is a CompatError (exit 2) that names it."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if isinstance(ref, str) and not ref.startswith("#/"):
+        raise CompatError(f"cannot follow $ref {ref!r}: only references inside the document are read")
+    try:
+        return resolve_in(spec, node)
+    except ValueError:
+        raise CompatError(f"cannot follow $ref {ref!r}: only acyclic references are read") from None
+    except (KeyError, TypeError, IndexError):
+        raise CompatError(f"$ref {ref!r} points at nothing") from None
 
 
 def operations(spec: Spec) -> dict[tuple[str, str], Operation]:
-    found: dict[tuple[str, str], Operation] = {}
-    for path, item in (spec.get("paths") or {}).items():
-        item = resolve(spec, item)
-        for method in METHODS:
-            if method not in item:
-                continue
-            definition = item[method]
-            params: dict[tuple[str, str], dict[str, Any]] = {}
-            # Operation-level parameters override path-level ones with the same name and place.
-            for raw in [*item.get("parameters", []), *definition.get("parameters", [])]:
-                param = resolve(spec, raw)
-                params[parameter_key(param["in"], param["name"])] = param
-            found[(method.upper(), path)] = Operation(method.upper(), path, definition, params)
-    return found
+    """The document's operations (hidream_contract.spec's one reader), by (METHOD, path)."""
+    try:
+        return {(op.method, op.path): op for op in operations_in(spec)}
+    except (KeyError, TypeError, ValueError) as error:
+        raise CompatError(f"cannot read the operations: {error!r}") from None
 
 
 def request_body(spec: Spec, operation: Operation) -> dict[str, Any] | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hidream_contract.compat.changes import Change
 from hidream_contract.compat.judge import Evidence, Finding, Verdict
+from hidream_contract.compat.judges import JudgeReport
 from hidream_contract.distribution import distribution_name
 
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
@@ -42,6 +43,21 @@ class Outcome:
     verdict: Verdict
     changes: list[Change]
     identical: bool  # the two documents are equal, prose included
+    judges: list[JudgeReport] = field(default_factory=list)  # oasdiff and the SDK judges (judges.py)
+
+    @property
+    def breaking(self) -> bool:
+        """The strictest verdict: the wire judge's, or any other judge's."""
+        return self.verdict.breaking or any(j.breaking for j in self.judges)
+
+    @property
+    def breaking_judges(self) -> list[str]:
+        found = ["wire"] if self.verdict.breaking else []
+        return found + [j.name for j in self.judges if j.breaking]
+
+    @property
+    def failed_judges(self) -> list[JudgeReport]:
+        return [j for j in self.judges if j.error]
 
     @property
     def breaking_changes(self) -> list[Change]:
@@ -55,7 +71,7 @@ class Outcome:
     @property
     def bump(self) -> str:
         """What semantic versioning asks of `info.version` for this change."""
-        if self.verdict.breaking:
+        if self.breaking:
             return "major"
         if self.changes:
             return "minor"
@@ -68,7 +84,9 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.verdict.breaking and not self.major_bumped else 0
+        if self.breaking and not self.major_bumped:
+            return 1
+        return 2 if self.failed_judges else 0
 
     def suggested_version(self) -> str:
         old = parse_version(self.old_version)
@@ -98,11 +116,27 @@ class Outcome:
         return f"`info.version` {self.new_version} fits this {self.bump} change."
 
     def headline(self) -> str:
-        if not self.verdict.breaking:
+        if self.failed_judges and not self.breaking:
+            names = ", ".join(j.name for j in self.failed_judges)
+            return f"NO VERDICT: judge(s) {names} could not run (see below); nothing else found breaking."
+        if not self.breaking:
             return "COMPATIBLE: clients generated from the old spec keep working."
+        judges = ", ".join(self.breaking_judges)
         if self.major_bumped:
-            return f"BREAKING, released as a new major version ({self.old_version} → {self.new_version})."
-        return "BREAKING: clients generated from the old spec break. Undo it, or bump the major version."
+            return (
+                f"BREAKING, released as a new major version ({self.old_version} → {self.new_version}) "
+                f"(found by: {judges})."
+            )
+        if not self.verdict.breaking:
+            return (
+                f"BREAKING for SDK users (found by: {judges}): the wire is compatible, but code written "
+                "against a client generated from the old spec breaks when it is regenerated. Undo it, "
+                "or bump the major version."
+            )
+        return (
+            f"BREAKING: clients generated from the old spec break (found by: {judges}). "
+            "Undo it, or bump the major version."
+        )
 
     def changelog(self, today: dt.date | None = None) -> str:
         version = self.new_version if self.version_fits() else self.suggested_version()
@@ -115,6 +149,14 @@ class Outcome:
             finding = evidence.finding
             line = f"- **Breaking:** {finding.operation}: {finding.where}: {finding.message}"
             sections["Changed"].append(line)
+        for judge in self.judges:
+            if judge.name == "python-sdk" and judge.breaking:
+                errors = [f for f in judge.findings if f.level == "error"]
+                shown = "; ".join(f"`{f.where}`: {f.text}" for f in errors[:6])
+                more = f" (and {len(errors) - 6} more)" if len(errors) > 6 else ""
+                sections["Changed"].append(
+                    f"- **Breaking for SDK users:** the generated Python client's public API: {shown}{more}"
+                )
         if self.bump == "none":
             return "(no entry: the spec did not change)"
         date = (today or dt.date.today()).isoformat()
@@ -165,7 +207,20 @@ def render(outcome: Outcome, *, base_label: str, spec_label: str, seed: int, exa
         "plus the specs' examples).",
         f"- Version: {outcome.version_advice()}",
         "",
-        "## Why old clients break",
+        "## The judges",
+        "",
+        "| judge | verdict | errors | warnings |",
+        "| --- | --- | --- | --- |",
+        f"| wire (schemathesis samples, jsonschema) | {'breaking' if verdict.breaking else 'compatible'} "
+        f"| {len(verdict.evidence)} | 0 |",
+        *(
+            f"| {j.title} | {j.verdict} | {sum(f.level == 'error' for f in j.findings)} | {len(j.warnings)} |"
+            for j in outcome.judges
+        ),
+        "",
+        "The verdict is the strictest of the judges; the version bump follows it.",
+        "",
+        "## Why old clients break (wire judge)",
         "",
     ]
     if not verdict.evidence:
@@ -179,6 +234,7 @@ def render(outcome: Outcome, *, base_label: str, spec_label: str, seed: int, exa
             lines.append(f"  ({times}) `{quoted}`")
         else:
             lines.append(f"  (from {evidence.sample_source})")
+    lines += _judge_sections(outcome)
     lines += ["", "## What changed", ""]
     if not outcome.changes:
         lines.append("No change to the contract (operations, parameters, bodies, statuses).")
@@ -196,3 +252,21 @@ def render(outcome: Outcome, *, base_label: str, spec_label: str, seed: int, exa
         "",
     ]
     return "\n".join(lines)
+
+
+def _judge_sections(outcome: Outcome) -> list[str]:
+    """One section per judge beside the wire: its findings in its own words (rule id, text, place)."""
+    lines: list[str] = []
+    for judge in outcome.judges:
+        lines += ["", f"## {judge.title}", ""]
+        if judge.error:
+            lines.append(f"Could not run: {judge.error}")
+            continue
+        if judge.note:
+            lines += [judge.note + ".", ""]
+        if not judge.findings:
+            lines.append("Nothing found.")
+        for finding in judge.findings:
+            where = f" at `{finding.where}`" if finding.where else ""
+            lines.append(f"- {finding.level} [{finding.rule}]{where}: {finding.text.replace(chr(10), ' ')}")
+    return lines

@@ -10,6 +10,8 @@ count keep every run identical.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +21,33 @@ from hypothesis import seed as hypothesis_seed
 from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
-from hidream_contract.compat.openapi import Operation, media_examples, request_body, resolve
+from hidream_contract.compat.openapi import media_examples, request_body, resolve
+from hidream_contract.spec import Operation, resolve_in
 
 Spec = dict[str, Any]
 MIRROR_PATH = "/mirror"
+_DRAWN: dict[str, list[Sample]] = {}
+"""Samples drawn in this process, by what they were drawn from: the same document, count and seed
+always draw the same samples, so a base spec judged against many variants is drawn once."""
+
+
+def _key(spec: Spec, node: Any, *parts: Any) -> str:
+    """What a draw from `node` depends on: the node, every part of the document it refers to
+    (transitively), and `parts`; an edit elsewhere in the spec leaves the key alone."""
+    referred: dict[str, Any] = {}
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, dict):
+            ref = current.get("$ref")
+            if isinstance(ref, str) and ref not in referred:
+                referred[ref] = target = resolve_in(spec, {"$ref": ref})
+                pending.append(target)
+            pending.extend(current.values())
+        elif isinstance(current, list):
+            pending.extend(current)
+    payload = json.dumps([node, referred, spec.get("openapi"), *parts], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -76,6 +101,16 @@ def _from_case(case: Any, source: str) -> Sample:
 
 def request_samples(spec: Spec, operation: Operation, count: int, seed: int) -> list[Sample]:
     """Requests valid under `spec`: its examples first, then `count` drawn by schemathesis."""
+    # Path-level parameters and the security schemes (named, not $ref'd) shape the draw too.
+    security = [spec.get("security"), (spec.get("components") or {}).get("securitySchemes")]
+    node = [operation.definition, list(operation.parameters.values()), security]
+    key = _key(spec, node, "request", operation.method, operation.path, count, seed)
+    if key not in _DRAWN:
+        _DRAWN[key] = _request_samples(spec, operation, count, seed)
+    return _DRAWN[key]
+
+
+def _request_samples(spec: Spec, operation: Operation, count: int, seed: int) -> list[Sample]:
     samples: list[Sample] = []
     body = request_body(spec, operation)
     for media_type, media in ((body or {}).get("content") or {}).items():
@@ -122,6 +157,13 @@ def _mirror(spec: Spec, response: dict[str, Any]) -> Spec:
 
 def response_samples(spec: Spec, response: dict[str, Any], count: int, seed: int) -> list[Sample]:
     """Responses `response` (resolved) allows: its examples first, then `count` drawn by schemathesis."""
+    key = _key(spec, response, "response", count, seed)
+    if key not in _DRAWN:
+        _DRAWN[key] = _response_samples(spec, response, count, seed)
+    return _DRAWN[key]
+
+
+def _response_samples(spec: Spec, response: dict[str, Any], count: int, seed: int) -> list[Sample]:
     samples: list[Sample] = []
     for media_type, media in (response.get("content") or {}).items():
         for name, value in media_examples(spec, media):

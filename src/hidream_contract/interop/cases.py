@@ -84,7 +84,7 @@ def _call(operation_id: str, spec_path: Path) -> dict[str, Any]:
     if "requestBody" in op.definition:
         body = next(iter(spec_module.request_examples(operation_id, spec_path).values()))
     query = {}
-    for parameter in op.parameters:
+    for parameter in op.parameters.values():
         if parameter["in"] == "query" and parameter.get("required"):
             query[parameter["name"]] = parameter["example"]
     return {"method": op.method, "path": op.path, "body": body, "query": query}

@@ -1,4 +1,4 @@
-"""reports/interop.md: one row per generator, green or generate-only with its reason."""
+"""reports/interop.md: one row per generator: ✅ built and driven, ⚪ generated only (with why), ❌ failed."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def render(rows: Sequence[Row], spec: Path) -> str:
             name += " (ours)"
         skipped = "—" if row.generate_only or row.build != "ok" else "not run"
         cells = [
-            ("✅ " if row.ok else "❌ ") + name,
+            ("✅ " if row.driven else "⚪ " if row.ok else "❌ ") + name,
             target.tool,
             row.version,
             row.generate,
@@ -65,8 +65,24 @@ def render(rows: Sequence[Row], spec: Path) -> str:
         "node": _toolchain(["node", "--version"]),
         "go": _toolchain(["go", "version"]),
         "java": _toolchain(["java", "-version"]),
+        "maven": _toolchain(["mvn", "-B", "--version"]),
+        "rust": _toolchain(["cargo", "--version"]),
+        "php": _toolchain(["php", "--version"]),
     }
     lines += ["", "Toolchains: " + "; ".join(f"{k}: {v}" for k, v in toolchains.items()), ""]
-    verdict = "every row is green" if all(r.ok for r in rows) else "some rows are red"
-    lines += [f"Verdict: {verdict} ({sum(r.ok for r in rows)}/{len(rows)}).", ""]
+    lines += [verdict(rows), ""]
     return "\n".join(lines)
+
+
+def verdict(rows: Sequence[Row]) -> str:
+    """The matrix's last line: rows built and driven apart from rows generated only, and the failures."""
+    driven = [r for r in rows if r.driven]
+    generated = [r for r in rows if r.ok and not r.driven]
+    failed = [r for r in rows if not r.ok]
+    text = f"Verdict: {len(driven)}/{len(rows)} rows built and driven"
+    if generated:
+        keys = ", ".join(r.target.key for r in generated)
+        text += f", {len(generated)} generated only ({keys}: see its build cell)"
+    if failed:
+        return text + f"; FAILED: {', '.join(r.target.key for r in failed)}."
+    return text + "; no row failed."
