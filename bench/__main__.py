@@ -31,7 +31,18 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "compat", "live", "batch", "make-test")
+GROUPS = (
+    "client",
+    "readiness",
+    "generate",
+    "contract",
+    "install",
+    "interop",
+    "compat",
+    "live",
+    "batch",
+    "make-test",
+)
 DEFAULT_GROUPS = tuple(group for group in GROUPS if group != "make-test")  # too long for every run
 
 

@@ -12,11 +12,9 @@ import logging
 import os
 import shlex
 import signal
-import sys
 import threading
-from collections.abc import Sequence
 from types import FrameType
-from typing import Any, Final, TextIO
+from typing import Final, TextIO
 
 from hidream_api_client.models import UpsaleRatio
 from rich.console import Console
@@ -24,7 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hidream import HiDream, RetryPolicy, batch
-from hidream._cli_output import EXIT_BATCH_SOME_FAILED, EXIT_BATCH_UNFINISHED, EXIT_INTERRUPTED
+from hidream._cli_output import EXIT_BATCH_SOME_FAILED, EXIT_BATCH_UNFINISHED, EXIT_INTERRUPTED, Subcommands
+
+__all__ = ["EXIT_INTERRUPTED", "EXIT_SOME_FAILED", "EXIT_UNFINISHED", "add_batch_command", "run_batch"]
 from hidream._upscale import DEFAULT_RATIO
 from hidream.errors import AuthenticationError, HiDreamError, InvalidInputError
 
@@ -48,7 +48,7 @@ exit codes (batch):
 BATCH_RETRY: Final = RetryPolicy(max_attempts=6, max_total_seconds=120.0)
 
 
-def add_batch_command(commands: Any, epilog: str = "") -> argparse.ArgumentParser:
+def add_batch_command(commands: Subcommands, epilog: str = "") -> argparse.ArgumentParser:
     """Register `batch` on the CLI's subcommands (its own epilog: batch's exit codes)."""
     parser = commands.add_parser(
         "batch",

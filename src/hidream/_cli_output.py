@@ -66,8 +66,13 @@ EXIT_TABLE: Final[tuple[ExitCode, ...]] = (
     ExitCode(
         12, "-o: the output image could not be downloaded or written (no file was written)", DownloadError
     ),
-    ExitCode(14, "batch: the run ended, but some inputs have no output (failed, refused, answer lost, not an image)"),
-    ExitCode(15, "batch: unfinished (--max-tasks reached, a task still running, a failed download): run it again"),
+    ExitCode(
+        14,
+        "batch: the run ended, but some inputs have no output (failed, refused, answer lost, not an image)",
+    ),
+    ExitCode(
+        15, "batch: unfinished (--max-tasks reached, a task still running, a failed download): run it again"
+    ),
     ExitCode(130, "interrupted (Ctrl-C)"),
 )
 EXIT_OTHER: Final = 1

@@ -76,7 +76,9 @@ def test_an_operations_own_parameter_overrides_the_paths_one() -> None:
     op = operation_in(variant_with_path_parameters(), SUBMIT_ID)
     names = [(p["in"], p["name"]) for p in op.parameters.values()]
     assert ("query", "trace") in names
-    language = [p for p in op.parameters.values() if p["in"] == "header" and p["name"].lower() == "x-accept-language"]
+    language = [
+        p for p in op.parameters.values() if p["in"] == "header" and p["name"].lower() == "x-accept-language"
+    ]
     assert len(language) == 1
     assert language[0].get("description") != "path"
 
