@@ -23,10 +23,10 @@ from rich.table import Table
 
 from hidream import HiDream, RetryPolicy, batch
 from hidream._cli_output import EXIT_BATCH_SOME_FAILED, EXIT_BATCH_UNFINISHED, EXIT_INTERRUPTED, Subcommands
-
-__all__ = ["EXIT_INTERRUPTED", "EXIT_SOME_FAILED", "EXIT_UNFINISHED", "add_batch_command", "run_batch"]
 from hidream._upscale import DEFAULT_RATIO
 from hidream.errors import AuthenticationError, HiDreamError, InvalidInputError
+
+__all__ = ["EXIT_INTERRUPTED", "EXIT_SOME_FAILED", "EXIT_UNFINISHED", "add_batch_command", "run_batch"]
 
 # The codes live in the CLI's one exit table (_cli_output.EXIT_TABLE); batch adds 14 and 15 there.
 EXIT_FINISHED: Final = 0
