@@ -15,8 +15,8 @@ import pytest
 from hidream import TaskResult
 from hidream.cli import EPILOG, exit_code, main
 from hidream.errors import DownloadError, HiDreamError, TaskFailedError, TaskRefusedError, WaitTimeoutError
-from tests.doubles.standin import StandIn, running_standin
-from tests.doubles.standin.results import PNG
+from hidream_sim import StandIn, running_standin
+from hidream_sim.results import PNG
 
 TOKEN = "cli-tasks-token"
 IMAGE = "https://storage.example.test/photo.png"

@@ -9,7 +9,7 @@ import pytest
 
 from hidream_contract.project import ROOT
 from tests.doubles.http import PNG
-from tests.doubles.standin import running_standin
+from hidream_sim import running_standin
 
 
 def opening_example() -> str:

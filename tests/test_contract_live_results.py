@@ -20,7 +20,7 @@ from hidream_contract.live.results import RESULT, ReadAllowance
 from hidream_contract.live.runner import LiveResult, LiveRun
 from hidream_contract.live.settings import UsageError, load
 from hidream_contract.spec import submit
-from tests.doubles.standin import StandIn, running_standin
+from hidream_sim import StandIn, running_standin
 
 TOKEN = "live-results-token"
 FAST = {

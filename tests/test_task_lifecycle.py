@@ -30,8 +30,8 @@ from hidream import (
     parse_callback,
 )
 from hidream_contract.spec import RESULT_ID, load, response_examples, submit
-from tests.doubles.standin import StandIn, running_standin
-from tests.doubles.standin.results import PNG
+from hidream_sim import StandIn, running_standin
+from hidream_sim.results import PNG
 
 TOKEN = "lifecycle-token"
 IMAGE = "https://storage.example.test/photo.png"

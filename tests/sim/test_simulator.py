@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from hidream_contract.project import ROOT
-from tests.doubles.standin import MODES, OPERATION_PATH, StandIn, running_standin
+from hidream_sim import MODES, OPERATION_PATH, StandIn, running_standin
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -247,7 +247,7 @@ def test_command_prints_its_base_url_and_stops_when_stdin_closes(
     argv = [
         sys.executable,
         "-m",
-        "tests.doubles.standin",
+        "hidream_sim",
         "--mode",
         "faithful",
         "--port",

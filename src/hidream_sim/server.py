@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.doubles.standin import results
+from hidream_sim import results
 
 PREFIX = "/api-pub/gw/v3"
 OPERATION_PATH = "/image/image_upscaler/async"

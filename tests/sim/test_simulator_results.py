@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.doubles.standin import MODES, OPERATION_PATH, RESULTS_SUFFIX, StandIn, running_standin
-from tests.doubles.standin.results import PNG
+from hidream_sim import MODES, OPERATION_PATH, RESULTS_SUFFIX, StandIn, running_standin
+from hidream_sim.results import PNG
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -1,4 +1,4 @@
-"""`python -m tests.doubles.standin --mode MODE --port 0`: serve the stand-in until Ctrl-C/TERM.
+"""`python -m hidream_sim --mode MODE --port 0`: serve the stand-in until Ctrl-C/TERM.
 
 The first line on stdout is the base URL (the operation path is appended to it), or `KEY=<base URL>`
 with --ready-key KEY (what hidream_contract.children.serving_child waits for); then it serves until
@@ -18,11 +18,11 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from tests.doubles.standin.server import DEFAULT_TOKEN, MODES, StandInServer
+from hidream_sim.server import DEFAULT_TOKEN, MODES, StandInServer
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.doubles.standin", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m hidream_sim", description=__doc__)
     parser.add_argument("--mode", default="faithful", choices=sorted(MODES), metavar="MODE")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
     parser.add_argument(

@@ -1,12 +1,12 @@
 """The local stand-in for the live HiDream API (test code; see server.py for its behaviour).
 
-    from tests.doubles.standin import running_standin
+    from hidream_sim import running_standin
     with running_standin("faithful", token="standin-token") as standin:
         standin.base_url        # http://127.0.0.1:PORT/api-pub/gw/v3 (append /image/image_upscaler/async)
         standin.accepted_tasks  # requests it accepted as paid tasks (code 0)
         standin.requests        # requests it received
 
-Also a command: `python -m tests.doubles.standin --mode MODE --port 0` prints the base URL.
+Also a command: `python -m hidream_sim --mode MODE --port 0` prints the base URL.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.doubles.standin.results import RESULTS_SUFFIX, TaskBook
-from tests.doubles.standin.server import DEFAULT_TOKEN, MODES, OPERATION_PATH, PREFIX, Mode, StandInServer
+from hidream_sim.results import RESULTS_SUFFIX, TaskBook
+from hidream_sim.server import DEFAULT_TOKEN, MODES, OPERATION_PATH, PREFIX, Mode, StandInServer
 
 __all__ = [
     "DEFAULT_TOKEN",
