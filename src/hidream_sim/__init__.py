@@ -1,12 +1,18 @@
-"""The local stand-in for the live HiDream API (test code; see server.py for its behaviour).
+"""The HiDream simulator: a stateful stand-in for the HiDream task API, in-process or as a server.
 
-    from hidream_sim import running_standin
-    with running_standin("faithful", token="standin-token") as standin:
-        standin.base_url        # http://127.0.0.1:PORT/api-pub/gw/v3 (append /image/image_upscaler/async)
-        standin.accepted_tasks  # requests it accepted as paid tasks (code 0)
-        standin.requests        # requests it received
+    from hidream_sim import simulator
+    with simulator() as sim:                       # faithful, on a free port of 127.0.0.1
+        sim.base_url          # http://127.0.0.1:PORT/api-pub/gw/v3 (append /image/image_upscaler/async)
+        sim.url_for("task-fails")  # the same base URL with a scenario for every request sent there
+        sim.tasks             # the tasks it created (hidream_sim.results.Task)
+        sim.billed            # how many: what a real account would have paid for
+        sim.callbacks         # the notify_url calls it made or refused (hidream_sim.server.Callback)
+        sim.requests          # how many requests it received
 
-Also a command: `python -m hidream_sim --mode MODE --port 0` prints the base URL.
+As a command: `hidream-sim --port 0` (or `python -m hidream_sim`) prints the base URL and serves until
+stopped; `hidream-sim --list-scenarios`. The pytest fixture `hidream_sim` (this package's pytest
+plugin, registered as an entry point) yields a running faithful simulator. docs/simulator.md is the manual.
+It imports nothing of ours (config/importlinter.toml): it plays an independent service.
 """
 
 from __future__ import annotations
@@ -15,33 +21,61 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from hidream_sim.results import RESULTS_SUFFIX, TaskBook
-from hidream_sim.server import DEFAULT_TOKEN, MODES, OPERATION_PATH, PREFIX, Mode, StandInServer
+from hidream_sim.results import RESULTS_SUFFIX, Task, TaskBook
+from hidream_sim.server import (
+    DEFAULT_SLOW_SECONDS,
+    DEFAULT_TOKEN,
+    FAULTS,
+    MODES,
+    OPERATION_PATH,
+    PREFIX,
+    SCENARIO_HEADER,
+    SCENARIO_PATH,
+    SCENARIOS,
+    Callback,
+    Mode,
+    SimServer,
+    StandInServer,
+)
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "FAULTS",
     "MODES",
     "OPERATION_PATH",
     "PREFIX",
     "RESULTS_SUFFIX",
+    "SCENARIOS",
+    "SCENARIO_HEADER",
+    "Callback",
     "Mode",
+    "SimServer",
+    "Simulator",
     "StandIn",
+    "StandInServer",
+    "Task",
     "TaskBook",
     "running_standin",
+    "simulator",
 ]
 
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05  # how soon shutdown() is noticed
 
 
-class StandIn:
-    """A running stand-in: where it is and what it has seen."""
+class Simulator:
+    """A running simulator: where it is and what it has seen."""
 
-    def __init__(self, server: StandInServer) -> None:
+    def __init__(self, server: SimServer) -> None:
         self._server = server
 
-    def __repr__(self) -> str:
-        return f"StandIn(mode={self.mode!r}, base_url={self.base_url!r})"
+    def __repr__(self) -> str:  # never the token
+        return f"Simulator(scenario={self.scenario!r}, base_url={self.base_url!r})"
+
+    @property
+    def scenario(self) -> str:
+        """The scenario for requests that choose none."""
+        return self._server.mode
 
     @property
     def mode(self) -> str:
@@ -52,12 +86,40 @@ class StandIn:
         return self._server.base_url
 
     @property
+    def root(self) -> str:
+        """http://host:port, without the base path."""
+        return self._server.base_url[: -len(PREFIX)]
+
+    def url_for(self, scenario: str) -> str:
+        """A base URL whose requests all run `scenario` (the `/_sim/NAME` path prefix)."""
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
+        return f"{self.root}{SCENARIO_PATH}{scenario}{PREFIX}"
+
+    @property
     def accepted_tasks(self) -> int:
+        return self._server.accepted_tasks
+
+    @property
+    def billed(self) -> int:
+        """Tasks created, also those whose answer was lost: what a real account would pay for."""
         return self._server.accepted_tasks
 
     @property
     def requests(self) -> int:
         return self._server.requests
+
+    @property
+    def tasks(self) -> list[Task]:
+        return self._server.book.tasks
+
+    def task(self, task_id: str) -> Task | None:
+        return self._server.book.get(task_id)
+
+    @property
+    def callbacks(self) -> list[Callback]:
+        with self._server._lock:
+            return list(self._server.callbacks)
 
     @property
     def book(self) -> TaskBook:
@@ -66,19 +128,45 @@ class StandIn:
 
 
 @contextmanager
-def running_standin(mode: str = "faithful", token: str = DEFAULT_TOKEN) -> Iterator[StandIn]:
-    """Serve the stand-in on a free port of 127.0.0.1 in a background thread for the block."""
-    server = StandInServer(mode, token)
+def simulator(
+    scenario: str = "faithful",
+    token: str = DEFAULT_TOKEN,
+    *,
+    task_seconds: float | None = None,
+    slow_seconds: float = DEFAULT_SLOW_SECONDS,
+    callback_hosts: tuple[str, ...] = (),
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[Simulator]:
+    """Serve the simulator in a background thread for the block (a free port of 127.0.0.1 by default).
+
+    `task_seconds`: None (default) moves a task one status per result read (instant); S>=0 makes it
+    take S seconds. `callback_hosts`: hosts besides loopback that notify_url callbacks may reach.
+    """
+    server = SimServer(
+        scenario,
+        token,
+        host,
+        port,
+        task_seconds=task_seconds,
+        slow_seconds=slow_seconds,
+        callback_hosts=callback_hosts,
+    )
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": POLL_INTERVAL_S},
-        name=f"standin-{mode}",
+        name=f"hidream-sim-{scenario}",
         daemon=True,
     )
     thread.start()
     try:
-        yield StandIn(server)
+        yield Simulator(server)
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=STOP_TIMEOUT_S)
+
+
+# The names the repository's tests knew the stand-in by (one double: these are the simulator).
+StandIn = Simulator
+running_standin = simulator

@@ -279,5 +279,5 @@ def test_command_prints_its_base_url_and_stops_when_stdin_closes(
             stderr = proc.stderr.read()
             proc.stderr.close()
     assert proc.returncode == 0
-    assert "1 requests, 0 accepted tasks" in stderr
+    assert "1 requests, 0 tasks" in stderr
     assert json.loads(stats.read_text("utf-8")) == {"requests": 1, "accepted_tasks": 0}
