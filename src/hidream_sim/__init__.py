@@ -23,6 +23,7 @@ from contextlib import contextmanager
 
 from hidream_sim.results import RESULTS_SUFFIX, Task, TaskBook
 from hidream_sim.server import (
+    CALLBACK_SINK,
     DEFAULT_SLOW_SECONDS,
     DEFAULT_TOKEN,
     FAULTS,
@@ -33,12 +34,14 @@ from hidream_sim.server import (
     SCENARIO_PATH,
     SCENARIOS,
     Callback,
+    Exchange,
     Mode,
     SimServer,
     StandInServer,
 )
 
 __all__ = [
+    "CALLBACK_SINK",
     "DEFAULT_TOKEN",
     "FAULTS",
     "MODES",
@@ -48,6 +51,7 @@ __all__ = [
     "SCENARIOS",
     "SCENARIO_HEADER",
     "Callback",
+    "Exchange",
     "Mode",
     "SimServer",
     "Simulator",
@@ -120,6 +124,17 @@ class Simulator:
     def callbacks(self) -> list[Callback]:
         with self._server._lock:
             return list(self._server.callbacks)
+
+    @property
+    def log(self) -> list[Exchange]:
+        """Every request answered so far, in order (method, path, scenario, status, time)."""
+        with self._server._lock:
+            return list(self._server.log)
+
+    @property
+    def callback_sink_url(self) -> str:
+        """A notify_url the simulator receives itself (loopback): its calls land in `sim.callbacks`."""
+        return f"{self.root}{CALLBACK_SINK}"
 
     @property
     def book(self) -> TaskBook:

@@ -54,6 +54,7 @@ MOVED_PREFIX = "/api-pub/gw/v4"  # where the moved-308 mode sends clients (and s
 GATEWAY_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 DEFAULT_TOKEN = "standin-token"  # noqa: S105 (a test token, no account has it)
 SCENARIO_HEADER = "X-Sim-Scenario"
+CALLBACK_SINK = "/_sim-callbacks"  # a notify_url receiver of the simulator's own (answers 204)
 SCENARIO_PATH = "/_sim/"  # /_sim/NAME/api-pub/gw/v3/...: the scenario NAME for this request
 DEFAULT_SLOW_SECONDS = 2.0  # how long the slow and drip scenarios take to answer
 CALLBACK_TIMEOUT_S = 5.0
@@ -192,6 +193,17 @@ class Callback:
     body: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Exchange:
+    """One request the simulator answered (or dropped: status None)."""
+
+    at: float  # time.monotonic() when the request arrived
+    method: str
+    path: str  # without the /_sim/NAME prefix and the query
+    scenario: str
+    status: int | None  # None until answered (and for ever when the connection was dropped)
+
+
 class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
@@ -222,6 +234,8 @@ class SimServer(ThreadingHTTPServer):
         self.slow_seconds = slow_seconds
         self.callback_hosts = tuple(callback_hosts)  # hosts besides loopback that callbacks may reach
         self.callbacks: list[Callback] = []
+        self.log: list[Exchange] = []  # every request: method, path, scenario, status, when
+        self.sink: list[bytes] = []  # bodies posted to CALLBACK_SINK
         self._timers: list[threading.Timer] = []
         self.closed = False
 
@@ -333,6 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
     scenario: str = "faithful"
     scenario_chosen = False  # whether this request chose its scenario (header or path)
     scenario_root = ""  # "/_sim/NAME" when the path chose it
+    _exchange: Exchange  # this request in the server's log
     protocol_version = "HTTP/1.1"
     # Headers and body leave in separate writes; without this, Nagle's algorithm and delayed ACKs add
     # ~40 ms to every keep-alive request.
@@ -382,9 +397,13 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _handle(self, method: str) -> None:
+        self._exchange = Exchange(time.monotonic(), method, urlsplit(self.path).path, self.server.mode, None)
+        with self.server._lock:
+            self.server.log.append(self._exchange)
         number = self.server.count_request()
         raw = self._read_body()
         problem = self._choose_scenario()
+        self._exchange.path, self._exchange.scenario = urlsplit(self.path).path, self.scenario
         if problem:
             self._send(400, self._error(CODE_INVALID_PARAMETER, problem))
             return
@@ -392,6 +411,11 @@ class _Handler(BaseHTTPRequestHandler):
         lang = self.headers.get("X-accept-language")
         texts = MESSAGES["en" if lang == "en" else "zh"]
         path = urlsplit(self.path).path
+        if path == CALLBACK_SINK and method == "POST":
+            with self.server._lock:
+                self.server.sink.append(raw)
+            self._send_raw(204, b"", "text/plain")
+            return
         is_submit = path == PREFIX + OPERATION_PATH and method == "POST"
         if mode == "slow":
             time.sleep(self.server.slow_seconds)
@@ -547,6 +571,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_raw(
         self, status: int, data: bytes, content_type: str, extra: dict[str, str] | None = None
     ) -> None:
+        if self._exchange.status is None:
+            self._exchange.status = status
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
