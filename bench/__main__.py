@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from bench import client_calls, findings, install, interop, live_run, sdk_calls, workflow
+from bench import client_calls, findings, install, interop, live_run, sdk_calls, simulator, workflow
 from bench.local_server import serving
 from bench.measure import Result
 from bench.payloads import TOKEN
@@ -27,7 +27,7 @@ from hidream import HiDream
 from hidream_contract.project import BUILD, ROOT
 from hidream_contract.spec import SPEC_PATH
 
-GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "live")
+GROUPS = ("client", "readiness", "generate", "contract", "install", "interop", "live", "simulator")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Plan:
     workflow: workflow.WorkflowSizes
     install: install.InstallSizes
     live: live_run.LiveSizes = field(default_factory=live_run.LiveSizes)
+    simulator: simulator.SimSizes = field(default_factory=simulator.SimSizes)
 
 
 FULL = Plan(client_calls.ClientSizes(), workflow.WorkflowSizes(), install.InstallSizes())
@@ -44,6 +45,7 @@ QUICK = Plan(
     workflow.QUICK_WORKFLOW_SIZES,
     install.QUICK_INSTALL_SIZES,
     live_run.QUICK_LIVE_SIZES,
+    simulator.QUICK_SIM_SIZES,
 )
 
 
@@ -71,6 +73,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "install": lambda plan: install.install_times(plan.install),
     "interop": lambda plan: [interop.interop_local(rounds=plan.workflow.contract_rounds)],
     "live": lambda plan: live_run.live_check(plan.live),
+    "simulator": lambda plan: simulator.simulator_cost(plan.simulator),
 }
 
 

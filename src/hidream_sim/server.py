@@ -207,6 +207,7 @@ class Exchange:
 class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    request_queue_size = 128  # the stdlib's 5 resets connections when many clients connect at once
 
     def __init__(
         self,
