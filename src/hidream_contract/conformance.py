@@ -28,6 +28,14 @@ from hidream import (
 from hidream_sim import conformance
 
 FAST_POLL_S = 0.05  # the catalog leaves the poll interval open: the simulator is instant
+# Rows our client fails today, each with its reason: the table says "known gap", the tests mark them
+# xfail(strict=True), so a fixed gap fails until it is taken off this list.
+KNOWN_GAPS = {
+    "lifecycle-unknown-final-status": (
+        "hidream treats a status nobody documents (7) as still running and polls it until wait_timeout; "
+        "the provider's client stops at once on an unknown non-success state (the wait-bounds work, H19)"
+    ),
+}
 
 
 class _Collect(logging.Handler):
@@ -120,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
     rows = conformance.run(hidream_adapter, conformance.cases(args.group))
-    print(conformance.table(rows, "hidream (Python, this repository)"), end="")
+    print(conformance.table(rows, "hidream (Python, this repository)", expected_failures=KNOWN_GAPS), end="")
     if args.json:
         Path(args.json).write_text(json.dumps([row.__dict__ for row in rows], indent=2), encoding="utf-8")
-    return 0 if all(row.passed for row in rows) else 1
+    return 0 if all(row.passed or row.case_id in KNOWN_GAPS for row in rows) else 1
 
 
 if __name__ == "__main__":

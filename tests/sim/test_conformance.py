@@ -14,7 +14,7 @@ import pytest
 import requests
 import yaml
 
-from hidream_contract.conformance import hidream_adapter
+from hidream_contract.conformance import KNOWN_GAPS, hidream_adapter
 from hidream_sim import FAULTS, SCENARIOS, conformance
 
 CATALOG = conformance.load_catalog()
@@ -28,13 +28,6 @@ SLOW = {
     "throttled-always",
     "slow-answer",
     "dripping-answer",
-}
-# Rows our client fails today, each with its reason (strict: when the client is fixed, the xfail fails).
-KNOWN_GAPS = {
-    "lifecycle-unknown-final-status": (
-        "hidream treats a status nobody documents (7) as still running and polls it until wait_timeout; "
-        "the provider's client stops at once on an unknown non-success state (the wait-bounds work, H19)"
-    ),
 }
 
 
