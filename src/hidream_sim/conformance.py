@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from hidream_sim import OPERATION_PATH, RESULTS_SUFFIX, Simulator, png, simulator
+from hidream_sim.server import DEFAULT_SLOW_SECONDS
 
 Adapter = Callable[[dict[str, Any]], dict[str, Any]]
 OUTCOMES = ("succeeded", "submitted", "failed", "refused", "timeout", "error")
@@ -130,7 +131,7 @@ def run_case(case: dict[str, Any], adapter: Adapter) -> Row:
             case["scenario"],
             token,
             task_seconds=server.get("task_seconds"),
-            slow_seconds=server.get("slow_seconds", 2.0),
+            slow_seconds=server.get("slow_seconds", DEFAULT_SLOW_SECONDS),
         ) as sim,
     ):
         request = request_for(case, sim, token, Path(workdir))
