@@ -5,8 +5,9 @@ Also `python -m hidream_sim`. `hidream-sim --list-scenarios` lists the scenarios
 The first line on stdout is the base URL (the operation path is appended to it), or `KEY=<base URL>`
 with --ready-key KEY (what hidream_contract.children.serving_child waits for); then it serves until
 interrupted or, with --until-stdin-closes, until its stdin closes (how scripts drive it). With
---stats-file PATH it writes {"requests": N, "accepted_tasks": M} there when it stops: what a run cost,
-counted by the service side (the benchmark reads it).
+--stats-file PATH it writes {"requests": N, "accepted_tasks": M, "busy_seconds": S} there when it
+stops: what a run cost, counted by the service side, and the time it spent answering (the
+benchmarks read it).
 """
 
 from __future__ import annotations
@@ -133,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.server_close()
         if args.stats_file:
-            stats = {"requests": server.requests, "accepted_tasks": server.accepted_tasks}
+            stats = {
+                "requests": server.requests,
+                "accepted_tasks": server.accepted_tasks,
+                "busy_seconds": server.busy_seconds,
+            }
             Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
         print(
             f"==> hidream-sim: stopped after {server.requests} requests, {server.accepted_tasks} tasks",

@@ -202,6 +202,12 @@ class Exchange:
     path: str  # without the /_sim/NAME prefix and the query
     scenario: str
     status: int | None  # None until answered (and for ever when the connection was dropped)
+    done: float | None = None  # time.monotonic() when the simulator was done with it
+
+    @property
+    def seconds(self) -> float:
+        """How long the simulator spent on it (0 while it is still being answered)."""
+        return 0.0 if self.done is None else self.done - self.at
 
 
 class SimServer(ThreadingHTTPServer):
@@ -311,6 +317,12 @@ class SimServer(ThreadingHTTPServer):
             self.requests += 1
             return self.requests
 
+    @property
+    def busy_seconds(self) -> float:
+        """Time spent answering requests, summed: the simulator's share of a run's wall time."""
+        with self._lock:
+            return sum(exchange.seconds for exchange in self.log)
+
     def count_task(self) -> None:
         with self._lock:
             self.accepted_tasks += 1
@@ -398,6 +410,12 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _handle(self, method: str) -> None:
+        try:
+            self._answer(method)
+        finally:
+            self._exchange.done = time.monotonic()
+
+    def _answer(self, method: str) -> None:
         self._exchange = Exchange(time.monotonic(), method, urlsplit(self.path).path, self.server.mode, None)
         with self.server._lock:
             self.server.log.append(self._exchange)
