@@ -1,7 +1,7 @@
 # One target per job; each calls a script in scripts/, where the work is. `make` lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install lock dist release generate check-generated lint unit contract test mock proxy contract-live compat interop docs docs-browser bench clean
+.PHONY: help install lock dist release generate check-generated lint unit contract test mock proxy contract-live compat interop docs docs-browser bench sim conformance workflow clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,15 @@ docs-browser: install ## Render the docs in headless Chromium: check the operati
 
 bench: install ## Benchmarks: the client and the contract run against their baselines; writes BENCHMARKS.md
 	@scripts/bench
+
+sim: install ## Serve the HiDream simulator until Ctrl-C (prints its base URL); ARGS="--scenario NAME ..."
+	@scripts/sim $(ARGS)
+
+conformance: install ## Our client (and the typescript-fetch client) through the conformance catalog: the tables
+	@scripts/conformance
+
+workflow: install ## Lint the Arazzo workflow (workflows/) and run it with Redocly respect against the simulator
+	@scripts/workflow
 
 clean: ## Remove reports/, build/, dist/ and caches (keeps .venv and node_modules)
 	@rm -rf reports build dist .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from bench import batch, client_calls, compat, findings, install, interop, live_run, sdk_calls, workflow
+from bench import batch, client_calls, compat, findings, install, interop, live_run, sdk_calls, simulator, workflow
 from bench.local_server import serving
 from bench.make_test import QUICK_MAKE_TEST_SIZES, MakeTestSizes, make_test
 from bench.measure import Result
@@ -41,6 +41,7 @@ GROUPS = (
     "compat",
     "live",
     "batch",
+    "simulator",
     "make-test",
 )
 DEFAULT_GROUPS = tuple(group for group in GROUPS if group != "make-test")  # too long for every run
@@ -54,6 +55,7 @@ class Plan:
     live: live_run.LiveSizes = field(default_factory=live_run.LiveSizes)
     batch: batch.BatchSizes = field(default_factory=batch.BatchSizes)
     fresh_clone: MakeTestSizes = field(default_factory=MakeTestSizes)
+    simulator: simulator.SimSizes = field(default_factory=simulator.SimSizes)
 
 
 FULL = Plan(client_calls.ClientSizes(), workflow.WorkflowSizes(), install.InstallSizes())
@@ -64,6 +66,7 @@ QUICK = Plan(
     live_run.QUICK_LIVE_SIZES,
     batch.QUICK_BATCH_SIZES,
     QUICK_MAKE_TEST_SIZES,
+    simulator.QUICK_SIM_SIZES,
 )
 
 
@@ -94,6 +97,7 @@ RUNNERS: dict[str, Callable[[Plan], list[Result]]] = {
     "live": lambda plan: live_run.live_check(plan.live),
     "batch": lambda plan: batch.batch_benchmarks(plan.batch),
     "make-test": lambda plan: make_test(plan.fresh_clone),
+    "simulator": lambda plan: simulator.simulator_cost(plan.simulator),
 }
 
 

@@ -1,6 +1,6 @@
 """The live check against a faithful stand-in: what a run costs and covers, and how long it takes.
 
-The stand-in (`python -m tests.doubles.standin`) runs as a child process, as a service would, a fresh
+The stand-in (`python -m hidream_sim`) runs as a child process, as a service would, a fresh
 one per run so its own count of the tasks it created is the run's (read from its --stats-file when it
 stops; the bench does not import test code). Per round, at the default budget and at budget 1:
 - tasks created per run, counted by the service side, against what full coverage needs on a faithful
@@ -63,7 +63,7 @@ class RunFigures:
 
 @contextmanager
 def _standin(stats: Path) -> Iterator[str]:
-    argv = [sys.executable, "-m", "tests.doubles.standin", "--mode", "faithful", "--port", "0"]
+    argv = [sys.executable, "-m", "hidream_sim", "--mode", "faithful", "--port", "0"]
     argv += [
         "--until-stdin-closes",
         "--ready-key",

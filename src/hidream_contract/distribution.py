@@ -27,7 +27,7 @@ README = ROOT / "README.md"
 CHANGELOG = ROOT / "CHANGELOG.md"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The packages the wheel must give a user, and the tooling it must not.
-SHIPPED = ("hidream", "hidream_api_client")
+SHIPPED = ("hidream", "hidream_api_client", "hidream_sim")  # hidream_sim: the simulator, for users' tests
 NOT_SHIPPED = ("hidream_contract", "tests", "bench")
 VENV_SEED = {"pip", "setuptools", "wheel"}  # what `python -m venv` itself installs
 

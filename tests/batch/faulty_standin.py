@@ -5,7 +5,7 @@
         standin.tasks_per_image          # Counter: image (URL or base64) -> tasks created for it
         standin.lost_answers             # tasks created whose answer never reached the client
 
-It is the stand-in (tests.doubles.standin) in its faithful mode, with the submit's last step replaced:
+It is the simulator (hidream_sim) in its faithful mode, with the submit's last step replaced:
 a submit is answered 429 (no task) with probability `rate_limited`; else the task is created and, with
 probability `lost`, its answer is lost (the connection closes, or a gateway answers an HTML 502).
 Result reads and images are the stand-in's own: a task is final on its third read, failed when its
@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.doubles.standin import StandIn
-from tests.doubles.standin.server import GATEWAY_502, StandInServer, _Handler
+from hidream_sim import StandIn
+from hidream_sim.server import GATEWAY_502, StandInServer, _Handler
 
 
 @dataclass

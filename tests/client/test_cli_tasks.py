@@ -15,8 +15,8 @@ import pytest
 from hidream import TaskResult
 from hidream.cli import EPILOG, exit_code, main
 from hidream.errors import DownloadError, HiDreamError, TaskFailedError, TaskRefusedError, WaitTimeoutError
-from tests.doubles.standin import StandIn, running_standin
-from tests.doubles.standin.results import PNG
+from hidream_sim import StandIn, running_standin
+from hidream_sim.png import png_size
 
 TOKEN = "cli-tasks-token"
 IMAGE = "https://storage.example.test/photo.png"
@@ -53,7 +53,7 @@ def test_submit_wait_output_downloads_the_image(standin: StandIn, tmp_path: Path
     )
     assert code == 0, err
     assert out.strip() == str(target)
-    assert target.read_bytes() == PNG
+    assert png_size(target.read_bytes()) == (64, 64)  # the simulator's 16x16 URL input, times 4
     assert err == ""  # not a terminal: no progress at all
     assert standin.accepted_tasks == 1
     assert standin.book.image_requests_with_auth == 0
@@ -90,7 +90,7 @@ def test_result_wait_output(standin: StandIn, tmp_path: Path) -> None:
         "result", out.strip(), "-o", str(tmp_path / "x.png"), "--base-url", standin.base_url, *FAST
     )
     assert code == 0
-    assert (tmp_path / "x.png").read_bytes() == PNG
+    assert png_size((tmp_path / "x.png").read_bytes()) == standin.tasks[0].output_size
 
 
 @pytest.mark.parametrize(
@@ -174,4 +174,4 @@ def test_the_console_script_waits_and_writes_nothing_to_a_pipe(standin: StandIn,
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.strip() == str(target)
-    assert target.read_bytes() == PNG
+    assert png_size(target.read_bytes()) == standin.tasks[0].output_size

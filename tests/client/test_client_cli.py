@@ -31,8 +31,8 @@ from hidream import (
 )
 from hidream._upscale import DEFAULT_RATIO
 from hidream.cli import EPILOG, _parser, exit_code, main
+from hidream_sim import StandIn, running_standin
 from tests.doubles.http import PNG, record_sleeps
-from tests.doubles.standin import StandIn, running_standin
 
 TOKEN = "cli-test-token"
 IMAGE = "https://storage.example.test/photo.png"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hidream_contract.project import ROOT
+from hidream_sim import running_standin
 from tests.doubles.http import PNG
-from tests.doubles.standin import running_standin
 
 
 def opening_example() -> str:

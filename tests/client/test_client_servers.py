@@ -28,8 +28,8 @@ from hidream import (
     ServerError,
     UpscaleTask,
 )
+from hidream_sim import running_standin
 from tests.doubles.http import ACCEPTED, PNG, Sleeps, record_sleeps
-from tests.doubles.standin import running_standin
 
 STANDIN_TOKEN = "standin-token"
 IMAGE = "https://storage.example.test/photo.png"  # the stand-in "fetches" URLs ending in an image suffix

@@ -30,8 +30,8 @@ from hidream import (
     parse_callback,
 )
 from hidream_contract.spec import RESULT_ID, load, response_examples, submit
-from tests.doubles.standin import StandIn, running_standin
-from tests.doubles.standin.results import PNG
+from hidream_sim import StandIn, running_standin
+from hidream_sim.png import png_size
 
 TOKEN = "lifecycle-token"
 IMAGE = "https://storage.example.test/photo.png"
@@ -55,7 +55,7 @@ def test_submit_and_wait_returns_the_output_image(standin: StandIn, tmp_path: Pa
         )
         (path,) = client.upscale.download(result, tmp_path / "big.png")
     assert seen == [TaskStatus.QUEUED, TaskStatus.IN_PROGRESS, TaskStatus.SUCCEEDED]
-    assert path.read_bytes() == PNG
+    assert png_size(path.read_bytes()) == (64, 64)  # the simulator's 16x16 URL input, times 4
     assert standin.accepted_tasks == 1
     assert standin.book.image_requests == 1
     assert standin.book.image_requests_with_auth == 0  # the token never went to the image host
@@ -68,7 +68,7 @@ def test_async_submit_and_wait_returns_the_output_image(standin: StandIn, tmp_pa
             return await client.upscale.download(result, tmp_path / "big.png")
 
     (path,) = anyio.run(run)
-    assert path.read_bytes() == PNG
+    assert png_size(path.read_bytes()) == standin.tasks[0].output_size
     assert standin.accepted_tasks == 1
 
 

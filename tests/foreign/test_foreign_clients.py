@@ -1,6 +1,6 @@
 """Every double, driven the way a client that knows nothing of this repository drives it.
 
-The doubles: the Prism mock (scripts/mock), the stand-in (tests/doubles/standin) and Prism's validating
+The doubles: the Prism mock (scripts/mock), the simulator (hidream_sim) and Prism's validating
 proxy (scripts/proxy) in front of the stand-in. The clients: the provider's page's Python sample (only its
 token, URL and indentation restored) and its curl sample, a plain `requests` flow and a `curl` flow at the
 documented URL with the double's host (submit, then the result read). A recording forwarder in front of
@@ -25,7 +25,7 @@ from openapi_core import OpenAPI
 from hidream_contract.mock import running_proxy
 from hidream_contract.project import ROOT
 from hidream_contract.spec import load
-from tests.doubles.standin import DEFAULT_TOKEN, running_standin
+from hidream_sim import DEFAULT_TOKEN, running_standin
 from tests.foreign.page import (
     documented_url,
     on_host,

@@ -159,13 +159,27 @@ def test_the_wheel_ships_both_packages_typed_and_no_tooling(wheel: Path) -> None
 @pytest.mark.slow
 def test_the_wheel_requires_the_runtime_dependencies_only(wheel: Path) -> None:
     _, meta = wheel_metadata(wheel)
-    required = sorted(meta.get_all("Requires-Dist") or [])
+    required = sorted(r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r)
     assert required == sorted(str(Requirement(r)) for r in pyproject()["project"]["dependencies"])
-    assert meta.get_all("Provides-Extra") is None  # the dev tools are a dependency group, not an extra
+    # The dev tools are a dependency group, not an extra; the one extra is the simulator's ([sim]).
+    assert meta.get_all("Provides-Extra") == ["sim"]
+    extras = {
+        Requirement(r).name.lower(): Requirement(r)
+        for r in meta.get_all("Requires-Dist") or []
+        if "extra ==" in r
+    }
+    for line in pyproject()["project"]["optional-dependencies"]["sim"]:
+        wanted = Requirement(line)
+        assert extras[wanted.name.lower()].specifier == wanted.specifier
+        assert str(extras[wanted.name.lower()].marker) == 'extra == "sim"'
+    assert {"hidream_sim/catalog.yaml", "hidream_sim/catalog.schema.json"} <= set(wheel_metadata(wheel)[0])
     names, _ = wheel_metadata(wheel)
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     with zipfile.ZipFile(wheel) as archive:
-        assert "hidream-upscale = hidream.cli:main" in archive.read(entry_points).decode()
+        entry_text = archive.read(entry_points).decode()
+    assert "hidream-upscale = hidream.cli:main" in entry_text
+    assert "hidream-sim = hidream_sim.__main__:main" in entry_text
+    assert "hidream_sim = hidream_sim.pytest_plugin" in entry_text
 
 
 def test_the_runtime_dependencies_cover_the_generated_clients() -> None:

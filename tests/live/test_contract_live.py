@@ -75,7 +75,7 @@ from hidream_contract.live.surface import coverage, documented_surface, share
 from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
 from hidream_contract.project import CONFIG, ROOT, SCRIPTS
 from hidream_contract.spec import SPEC_PATH, production_base_url, submit
-from tests.doubles.standin import MODES, StandIn, running_standin
+from hidream_sim import MODES, StandIn, running_standin
 
 SUBMIT_PATH = submit().path
 

@@ -22,7 +22,7 @@ from hidream_contract.live.results import RESULT, ReadAllowance
 from hidream_contract.live.runner import LiveRun
 from hidream_contract.live.settings import UsageError, load
 from hidream_contract.spec import submit
-from tests.doubles.standin import StandIn, running_standin
+from hidream_sim import StandIn, running_standin
 
 TOKEN = "live-results-token"
 PAID = len(paid_probes())  # the tasks a faithful run creates

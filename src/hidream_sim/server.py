@@ -1,6 +1,8 @@
-"""A local stand-in for the HiDream upscale endpoint: the documented behaviour, plus drift modes.
+"""The HiDream simulator: the upscale endpoint's documented behaviour, plus scenarios (drift and faults).
 
-It serves `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the provider's page
+Hand-written from the provider's page, never from our spec (it imports nothing of ours), so it can
+disagree with the spec: that is how the live check's tests see drift. It serves
+`POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the provider's page
 (openapi/reference/image_upscaler_submit.zh.txt) describes it:
 
 - `Authorization: Bearer <token>` is checked first; a missing or other token gets 401 with
@@ -16,8 +18,13 @@ It serves `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the pr
   as the provider's own sample implies.
 - Other methods on the path get 405 with `Allow: POST`; other paths 404.
 
-A mode switches one behaviour. `MODES` lists them with what they change; the contract check's
-tests (tests/live/test_contract_live.py) say which must pass and which must be reported as drift.
+A scenario switches one behaviour. `MODES` lists the service variations the live check must judge
+(faithful, harmless, drift, outage; tests/live/test_contract_live.py says which must pass and which must be
+reported as drift); `FAULTS` the faults an SDK must survive (kind "fault": rate limits, blips, slow
+answers, failing or endless tasks, an echoed token); `SCENARIOS` is both. A scenario is chosen for the
+whole server, or per request with the header `X-Sim-Scenario: NAME` or the path prefix
+`/_sim/NAME` before the base path (`Simulator.url_for(NAME)`), for SDKs that only take a base URL.
+A task keeps the scenario it was created under for its result reads.
 `accepted_tasks` counts every task the stand-in created, also those whose answer it then lost
 (the gateway and reset modes); `billed_tasks` only those whose request carried the account's token
 (what a real service could bill: a drifted one that lets requests without it through bills nobody).
@@ -27,23 +34,32 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 import socket
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.doubles.standin import results
+from hidream_sim import results
 
 PREFIX = "/api-pub/gw/v3"
 OPERATION_PATH = "/image/image_upscaler/async"
 MOVED_PREFIX = "/api-pub/gw/v4"  # where the moved-308 mode sends clients (and serves the operation)
 GATEWAY_502 = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-DEFAULT_TOKEN = "standin-token"
+DEFAULT_TOKEN = "standin-token"  # noqa: S105 (a test token, no account has it)
+SCENARIO_HEADER = "X-Sim-Scenario"
+CALLBACK_SINK = "/_sim-callbacks"  # a notify_url receiver of the simulator's own (answers 204)
+SCENARIO_PATH = "/_sim/"  # /_sim/NAME/api-pub/gw/v3/...: the scenario NAME for this request
+DEFAULT_SLOW_SECONDS = 2.0  # how long the slow and drip scenarios take to answer
+CALLBACK_TIMEOUT_S = 5.0
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 # Error codes of the stand-in's own choosing: the provider publishes none.
@@ -137,6 +153,27 @@ MODES: dict[str, Mode] = {
 # The result read's modes (results.py): its own drift, checked by the live check's result reads.
 MODES.update({name: Mode(kind, description) for name, (kind, description) in results.MODES.items()})
 
+# Faults an SDK must survive (the conformance catalog, catalog.yaml, says what a correct SDK does).
+FAULTS: dict[str, Mode] = {
+    "rate-limit-once": Mode(
+        "fault", "the first submit is answered 429 with Retry-After: 1 (no task created)"
+    ),
+    "server-error-once": Mode("fault", "the first submit is answered 500 (no task created), then normal"),
+    "result-rate-limit-once": Mode("fault", "the first result read is answered 429 with Retry-After: 1"),
+    "slow": Mode("fault", "every answer waits slow_seconds (default 2 s) before it starts"),
+    "drip": Mode("fault", "every answer's body arrives in ten pieces spread over slow_seconds"),
+    "task-fails": Mode("fault", "tasks end with status 3 (generation failed)"),
+    "task-refused": Mode("fault", "tasks end with status 4 (refused by the safety review)"),
+    "task-never-finishes": Mode("fault", "tasks stay in progress (status 2) forever"),
+    "task-unknown-status": Mode(
+        "fault", f"tasks end with status {results.UNKNOWN_FINAL}, a value nobody documents"
+    ),
+    "echo-token-result": Mode(
+        "fault", "result reads quote the Authorization header in `message` and a sub-task"
+    ),
+}
+SCENARIOS: dict[str, Mode] = {**MODES, **FAULTS}
+
 MESSAGES = {
     "en": {
         "ok": "Success",
@@ -161,13 +198,54 @@ MESSAGES = {
 }
 
 
-class StandInServer(ThreadingHTTPServer):
+@dataclass
+class Callback:
+    """A `notify_url` call the simulator made (or refused to make): what `sim.callbacks` lists."""
+
+    url: str
+    task_id: str
+    status: int  # the task status it announced
+    sent: bool
+    http_status: int | None = None  # the receiver's answer
+    error: str | None = None  # why it was not sent or failed
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Exchange:
+    """One request the simulator answered (or dropped: status None)."""
+
+    at: float  # time.monotonic() when the request arrived
+    method: str
+    path: str  # without the /_sim/NAME prefix and the query
+    scenario: str
+    status: int | None  # None until answered (and for ever when the connection was dropped)
+    done: float | None = None  # time.monotonic() when the simulator was done with it
+
+    @property
+    def seconds(self) -> float:
+        """How long the simulator spent on it (0 while it is still being answered)."""
+        return 0.0 if self.done is None else self.done - self.at
+
+
+class SimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    request_queue_size = 128  # the stdlib's 5 resets connections when many clients connect at once
 
-    def __init__(self, mode: str, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(MODES)}")
+    def __init__(
+        self,
+        mode: str,
+        token: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        task_seconds: float | None = None,
+        slow_seconds: float = DEFAULT_SLOW_SECONDS,
+        callback_hosts: tuple[str, ...] = (),
+    ) -> None:
+        if mode not in SCENARIOS:
+            raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(SCENARIOS)}")
         if not token:
             raise ValueError("the stand-in needs a non-empty token")
         super().__init__((host, port), _Handler)
@@ -178,7 +256,62 @@ class StandInServer(ThreadingHTTPServer):
         self.accepted_tasks = 0
         self.billed_tasks = 0
         self._done: set[str] = set()
-        self.book = results.TaskBook()  # the accepted tasks, for the result read
+        self.book = results.TaskBook(task_seconds)  # the accepted tasks, for the result read
+        self.slow_seconds = slow_seconds
+        self.callback_hosts = tuple(callback_hosts)  # hosts besides loopback that callbacks may reach
+        self.callbacks: list[Callback] = []
+        self.log: list[Exchange] = []  # every request: method, path, scenario, status, when
+        self.sink: list[bytes] = []  # bodies posted to CALLBACK_SINK
+        self._timers: list[threading.Timer] = []
+        self.closed = False
+
+    def server_close(self) -> None:
+        self.closed = True
+        with self._lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
+        super().server_close()
+
+    def schedule_callback(self, task: results.Task) -> None:
+        """Call the task's notify_url when it is final: at once (per-read mode) or after task_seconds."""
+        if task.notify_url is None or task.outcome == results.NEVER:
+            return
+        delay = self.book.task_seconds or 0.0
+        timer = threading.Timer(delay, self._callback, args=(task,))
+        timer.daemon = True
+        with self._lock:
+            self._timers.append(timer)
+        timer.start()
+
+    def _callback(self, task: results.Task) -> None:
+        if self.closed or task.notify_url is None:
+            return
+        host, port = self.server_address[:2]
+        body = results.envelope_for(task.scenario, f"http://{host!s}:{port}", task.sub_task_ids, task.outcome)
+        body["result"]["task_id"] = task.task_id
+        record = Callback(task.notify_url, task.task_id, task.outcome, sent=False, body=body)
+        problem = callback_problem(task.notify_url, self.callback_hosts)
+        if problem:
+            record.error = problem  # the task goes on as if it had no notify_url
+        else:
+            self.book.finish(task)  # per-read mode: a task with a callback finishes on its own
+            request = urllib.request.Request(  # noqa: S310 (the URL's scheme and host were checked)
+                task.notify_url,
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "User-Agent": "hidream-sim"},
+                method="POST",
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as answer:  # noqa: S310
+                    record.http_status = answer.status
+            except urllib.error.HTTPError as error:
+                record.http_status = error.code
+            except (OSError, ValueError) as error:
+                record.error = f"{type(error).__name__}: {error}"
+            record.sent = record.http_status is not None
+        with self._lock:
+            self.callbacks.append(record)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client closing its keep-alive connection is normal; anything else is still printed."""
@@ -188,7 +321,7 @@ class StandInServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
     def __repr__(self) -> str:  # never show the token
-        return f"StandInServer(mode={self.mode!r}, port={self.server_address[1]})"
+        return f"SimServer(mode={self.mode!r}, port={self.server_address[1]})"
 
     @property
     def base_url(self) -> str:
@@ -202,6 +335,12 @@ class StandInServer(ThreadingHTTPServer):
         with self._lock:
             self.requests += 1
             return self.requests
+
+    @property
+    def busy_seconds(self) -> float:
+        """Time spent answering requests, summed: the simulator's share of a run's wall time."""
+        with self._lock:
+            return sum(exchange.seconds for exchange in self.log)
 
     def count_task(self, billed: bool) -> None:
         with self._lock:
@@ -217,8 +356,31 @@ class StandInServer(ThreadingHTTPServer):
             return True
 
 
+StandInServer = SimServer  # the name the live check's tests knew it by
+
+
+def callback_problem(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
+    """Why the simulator will not call `url`, None if it may: loopback only, unless the user allows more."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "notify_url: not an http(s) URL"
+    host = parts.hostname
+    if host in allowed_hosts or host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return f"notify_url: {host} is not a loopback address (allow it with --allow-callback-host {host})"
+
+
 class _Handler(BaseHTTPRequestHandler):
-    server: StandInServer
+    server: SimServer
+    scenario: str = "faithful"
+    scenario_chosen = False  # whether this request chose its scenario (header or path)
+    scenario_root = ""  # "/_sim/NAME" when the path chose it
+    _exchange: Exchange  # this request in the server's log
     protocol_version = "HTTP/1.1"
     # Headers and body leave in separate writes; without this, Nagle's algorithm and delayed ACKs add
     # ~40 ms to every keep-alive request.
@@ -251,13 +413,64 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("HEAD")
 
     # --- behaviour ------------------------------------------------------------------------
+    def _choose_scenario(self) -> str | None:
+        """Set this request's scenario from the path prefix, the header or the server; the problem if any."""
+        self.scenario, self.scenario_chosen, self.scenario_root = self.server.mode, False, ""
+        chosen = self.headers.get(SCENARIO_HEADER)
+        if self.path.startswith(SCENARIO_PATH):
+            name, _, rest = self.path[len(SCENARIO_PATH) :].partition("/")
+            self.scenario_root = SCENARIO_PATH + name
+            self.path = "/" + rest
+            chosen = chosen or name
+        if chosen is None:
+            return None
+        if chosen not in SCENARIOS:
+            return f"{SCENARIO_HEADER}: unknown scenario {chosen!r} (hidream-sim --list-scenarios lists them)"
+        self.scenario, self.scenario_chosen = chosen, True
+        return None
+
     def _handle(self, method: str) -> None:
+        try:
+            self._answer(method)
+        finally:
+            self._exchange.done = time.monotonic()
+
+    def _answer(self, method: str) -> None:
+        self._exchange = Exchange(time.monotonic(), method, urlsplit(self.path).path, self.server.mode, None)
+        with self.server._lock:
+            self.server.log.append(self._exchange)
         number = self.server.count_request()
         raw = self._read_body()
-        mode = self.server.mode
+        problem = self._choose_scenario()
+        self._exchange.path, self._exchange.scenario = urlsplit(self.path).path, self.scenario
+        if problem:
+            self._send(400, self._error(CODE_INVALID_PARAMETER, problem))
+            return
+        mode = self.scenario
         lang = self.headers.get("X-accept-language")
         texts = MESSAGES["en" if lang == "en" else "zh"]
         path = urlsplit(self.path).path
+        if path == CALLBACK_SINK and method == "POST":
+            with self.server._lock:
+                self.server.sink.append(raw)
+            self._send_raw(204, b"", "text/plain")
+            return
+        is_submit = path == PREFIX + OPERATION_PATH and method == "POST"
+        if mode == "slow":
+            time.sleep(self.server.slow_seconds)
+        if mode == "rate-limit-once" and is_submit and self.server.first("rate-limit"):
+            self._send(429, self._error(429, texts["throttled"]), extra={"Retry-After": "1"})
+            return
+        if mode == "server-error-once" and is_submit and self.server.first("server-error"):
+            self._send(500, self._error(CODE_INTERNAL, texts["internal"]))
+            return
+        if (
+            mode == "result-rate-limit-once"
+            and path == PREFIX + OPERATION_PATH + results.RESULTS_SUFFIX
+            and self.server.first("result-rate-limit")
+        ):
+            self._send(429, self._error(429, texts["throttled"]), extra={"Retry-After": "1"})
+            return
         if mode == "unavailable":
             self._send(503, self._error(CODE_INTERNAL, texts["unavailable"]))
             return
@@ -269,7 +482,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if mode == "moved-308" and path == PREFIX + OPERATION_PATH:
             host, port = self.server.server_address[:2]
-            location = f"http://{host!s}:{port}{MOVED_PREFIX}{OPERATION_PATH}"
+            location = f"http://{host!s}:{port}{self.scenario_root}{MOVED_PREFIX}{OPERATION_PATH}"
             self._send_raw(308, b"", "text/html", extra={"Location": location})
             return
         if results.serves(path, PREFIX + OPERATION_PATH):
@@ -325,8 +538,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _task(self, body: dict[str, Any]) -> None:
         """Create the task and answer it (or, in the blip modes, lose the first answer)."""
-        mode = self.server.mode
+        mode = self.scenario
         self.server.count_task(billed=self.server.token_matches(self.headers.get("Authorization")))
+        envelope = self._success(body)  # creates the task in the book
+        task = self.server.book.get(self._task_id)
+        if task is not None:
+            self.server.schedule_callback(task)
         if mode == "gateway-502-on-task" and self.server.first("blip"):
             self._send_raw(502, GATEWAY_502, "text/html")
             return
@@ -334,18 +551,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)  # the task exists; its answer never leaves
             return
-        self._send(201 if mode == "status-201" else 200, self._success(body))
+        self._send(201 if mode == "status-201" else 200, envelope)
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization")
-        if self.server.mode == "ignore-auth":
+        if self.scenario == "ignore-auth":
             return True
-        if self.server.mode == "user-id-bypasses-auth" and self.headers.get("API-User-ID") is not None:
+        if self.scenario == "user-id-bypasses-auth" and self.headers.get("API-User-ID") is not None:
             return True
-        if self.server.mode == "auth-scheme-changed":  # only `Token <t>` passes
+        if self.scenario == "auth-scheme-changed":  # only `Token <t>` passes
             scheme, _, token = (header or "").partition(" ")
             return scheme == "Token" and self.server.token_matches(f"Bearer {token}")
-        if self.server.mode == "ignore-bad-token":
+        if self.scenario == "ignore-bad-token":
             return header is not None and header.startswith("Bearer ") and len(header) > len("Bearer ")
         return self.server.token_matches(header)
 
@@ -357,7 +574,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(min(max(length, 0), MAX_BODY_BYTES)) if length > 0 else b""
 
     def _reject(self, message: str) -> None:
-        mode = self.server.mode
+        mode = self.scenario
         status = {"reject-400": 400, "rejection-500": 500}.get(mode, 200)
         envelope = self._error(CODE_INVALID_PARAMETER, message)
         if mode == "error-code-string":
@@ -368,14 +585,15 @@ class _Handler(BaseHTTPRequestHandler):
         return {"code": code, "message": self._echo(message), "request_id": str(uuid.uuid4())}
 
     def _echo(self, message: str) -> str:
-        if self.server.mode != "echo-auth":
+        if self.scenario != "echo-auth":
             return message
         return f"{message} (Authorization: {self.headers.get('Authorization')})"
 
     def _success(self, body: dict[str, Any]) -> dict[str, Any]:
-        mode = self.server.mode
+        mode = self.scenario
         result: dict[str, Any] = {"sub_task_ids": [str(uuid.uuid4())], "task_id": str(uuid.uuid4())}
-        self.server.book.add(result["task_id"], result["sub_task_ids"], body)
+        self.server.book.add(result["task_id"], result["sub_task_ids"], body, mode)
+        self._task_id = result["task_id"]
         envelope: dict[str, Any] = {
             "code": 0,
             "message": self._echo(
@@ -404,19 +622,29 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         content_type = {"wrong-content-type": "text/plain", "json-charset": "application/json; charset=utf-8"}
-        self._send_raw(status, data, content_type.get(self.server.mode, "application/json"), extra)
+        self._send_raw(status, data, content_type.get(self.scenario, "application/json"), extra)
 
     def _send_raw(
         self, status: int, data: bytes, content_type: str, extra: dict[str, str] | None = None
     ) -> None:
+        if self._exchange.status is None:
+            self._exchange.status = status
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (extra or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        if self.command == "HEAD":
+            return
+        if self.scenario == "drip" and data:
+            step = max(1, -(-len(data) // 10))
+            for at in range(0, len(data), step):
+                self.wfile.write(data[at : at + step])
+                self.wfile.flush()
+                time.sleep(self.server.slow_seconds / 10)
+            return
+        self.wfile.write(data)
 
 
 def _validate(body: dict[str, Any], mode: str) -> list[str]:

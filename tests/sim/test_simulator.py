@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from hidream_contract.project import ROOT
-from tests.doubles.standin import MODES, OPERATION_PATH, StandIn, running_standin
+from hidream_sim import MODES, OPERATION_PATH, StandIn, running_standin
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -247,7 +247,7 @@ def test_command_prints_its_base_url_and_stops_when_stdin_closes(
     argv = [
         sys.executable,
         "-m",
-        "tests.doubles.standin",
+        "hidream_sim",
         "--mode",
         "faithful",
         "--port",
@@ -279,5 +279,10 @@ def test_command_prints_its_base_url_and_stops_when_stdin_closes(
             stderr = proc.stderr.read()
             proc.stderr.close()
     assert proc.returncode == 0
-    assert "1 requests, 0 accepted tasks" in stderr
-    assert json.loads(stats.read_text("utf-8")) == {"requests": 1, "accepted_tasks": 0}
+    assert "1 requests, 0 tasks" in stderr
+    counted = json.loads(stats.read_text("utf-8"))
+    assert {key: counted[key] for key in ("requests", "accepted_tasks")} == {
+        "requests": 1,
+        "accepted_tasks": 0,
+    }
+    assert 0 < counted["busy_seconds"] < 5

@@ -1,0 +1,305 @@
+"""Run an SDK through the conformance catalog (catalog.yaml) against fresh simulators; print the table.
+
+An SDK is driven by an *adapter*: given one request (a JSON object: the case's action, the simulator's
+base URL, the token, the image, the SDK settings), it makes the SDK do the action and answers one JSON
+object, the observation:
+
+    {"outcome": "succeeded|submitted|failed|refused|timeout|error",
+     "error_type": "TheSdksErrorClass" or null,
+     "surfaced": ["every text the SDK showed its user: error messages, reprs, results, logs"],
+     "seconds": 1.23}          # optional: how long the SDK call took (else the runner's clock)
+
+In Python an adapter is a callable `request -> observation`; from the command line it is a program that
+reads the request on stdin and writes the observation as the last line of stdout:
+
+    python -m hidream_sim.conformance --adapter "node my_adapter.mjs" [--group lifecycle] [--json out.json]
+
+The runner checks the observation and what the simulator saw (tasks billed, submits, result reads,
+callbacks, the time between a 429 and the retry, the output PNG's size) against the case's `expect`.
+docs/sdk-authors.md has the request's fields and an adapter to start from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import secrets
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from hidream_sim import OPERATION_PATH, RESULTS_SUFFIX, Simulator, png, simulator
+from hidream_sim.server import DEFAULT_SLOW_SECONDS
+
+Adapter = Callable[[dict[str, Any]], dict[str, Any]]
+OUTCOMES = ("succeeded", "submitted", "failed", "refused", "timeout", "error")
+CLOCK_SLACK_S = 0.02  # the simulator stamps arrivals; a retry this much early still counts as on time
+ADAPTER_TIMEOUT_S = 120.0
+
+
+def catalog_text() -> str:
+    return resources.files("hidream_sim").joinpath("catalog.yaml").read_text(encoding="utf-8")
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("hidream_sim").joinpath("catalog.schema.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def load_catalog() -> dict[str, Any]:
+    """The catalog as data (needs PyYAML: `pip install "hidream-client[sim]"`), checked against its
+    schema when jsonschema is installed."""
+    try:
+        import yaml
+    except ImportError as error:  # pragma: no cover - the [sim] extra installs it
+        raise RuntimeError('reading the catalog needs PyYAML: pip install "hidream-client[sim]"') from error
+    data: dict[str, Any] = yaml.safe_load(catalog_text())
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - optional
+        return data
+    jsonschema.validate(data, schema())
+    return data
+
+
+def cases(group: str | None = None, ids: Iterable[str] = ()) -> list[dict[str, Any]]:
+    wanted = set(ids)
+    found = [
+        case
+        for case in load_catalog()["cases"]
+        if (group is None or case["group"] == group) and (not wanted or case["id"] in wanted)
+    ]
+    unknown = wanted - {case["id"] for case in found}
+    if unknown:
+        raise ValueError(f"no such case: {', '.join(sorted(unknown))}")
+    return found
+
+
+@dataclass
+class Row:
+    """One case's result: what the table prints."""
+
+    case_id: str
+    group: str
+    scenario: str
+    rule: str
+    problems: list[str] = field(default_factory=list)
+    outcome: str = ""
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def request_for(case: dict[str, Any], sim: Simulator, token: str, workdir: Path) -> dict[str, Any]:
+    """What the adapter is asked to do (JSON-ready)."""
+    image = case["input"]["image"]
+    sdk = dict(case.get("sdk", {}))
+    wrong = sdk.pop("token", "right") == "wrong"
+    request: dict[str, Any] = {
+        "id": case["id"],
+        "action": case["action"],
+        "base_url": sim.base_url,
+        "token": f"wrong-{token}" if wrong else token,
+        "image": image["url"] if "url" in image else base64.b64encode(png.png(*image["png"])).decode(),
+        "upsale_ratio": case["input"]["upsale_ratio"],
+        "sdk": sdk,
+        "output_path": str(workdir / f"{case['id']}.png"),
+    }
+    if case["action"] == "submit_with_callback":
+        request["notify_url"] = sim.callback_sink_url
+    return request
+
+
+def run_case(case: dict[str, Any], adapter: Adapter) -> Row:
+    row = Row(case["id"], case["group"], case["scenario"], case["rule"])
+    token = "sim-conformance-" + secrets.token_hex(8)
+    server = case.get("server", {})
+    with (
+        tempfile.TemporaryDirectory(prefix="hidream-sim-") as workdir,
+        simulator(
+            case["scenario"],
+            token,
+            task_seconds=server.get("task_seconds"),
+            slow_seconds=server.get("slow_seconds", DEFAULT_SLOW_SECONDS),
+        ) as sim,
+    ):
+        request = request_for(case, sim, token, Path(workdir))
+        started = time.monotonic()
+        try:
+            observation = adapter(request)
+        except Exception as error:  # an adapter that crashes is a failed row, not a crashed run
+            observation = {"outcome": "crash", "error_type": type(error).__name__, "surfaced": [str(error)]}
+        wall = time.monotonic() - started
+        if case["action"] == "submit_with_callback":
+            _await_callbacks(sim)
+        row.seconds = float(observation.get("seconds") or wall)
+        row.outcome = str(observation.get("outcome"))
+        row.problems = check(case, observation, sim, request, row.seconds)
+    return row
+
+
+def _await_callbacks(sim: Simulator, within: float = 5.0) -> None:
+    """The callback goes out on its own thread after the submit's answer."""
+    end = time.monotonic() + within
+    while time.monotonic() < end and len(sim.callbacks) < sim.billed:
+        time.sleep(0.02)
+
+
+def check(
+    case: dict[str, Any], observation: dict[str, Any], sim: Simulator, request: dict[str, Any], seconds: float
+) -> list[str]:
+    """What the SDK did differently from `expect` (empty: it conforms)."""
+    expect = case["expect"]
+    problems: list[str] = []
+    outcome = observation.get("outcome")
+    if outcome not in expect["outcome"]:
+        error = observation.get("error_type")
+        problems.append(
+            f"outcome {outcome}{f' ({error})' if error else ''}, expected {'|'.join(expect['outcome'])}"
+        )
+    log = sim.log
+    submits = [x for x in log if x.method == "POST" and x.path.endswith(OPERATION_PATH)]
+    reads = [x for x in log if x.method == "GET" and x.path.endswith(OPERATION_PATH + RESULTS_SUFFIX)]
+    sent = [c for c in sim.callbacks if c.sent and c.http_status is not None and 200 <= c.http_status < 300]
+    for name, actual in (
+        ("billed", sim.billed),
+        ("submits", len(submits)),
+        ("result_reads", len(reads)),
+        ("callbacks_sent", len(sent)),
+    ):
+        if name in expect:
+            problem = _count_problem(name, actual, expect[name])
+            if problem:
+                problems.append(problem)
+    if "png" in expect:
+        problems += _png_problems(Path(request["output_path"]), tuple(expect["png"]))
+    if "retry_after_respected" in expect:
+        problems += _retry_problems(log, float(expect["retry_after_respected"]))
+    if "max_seconds" in expect and seconds > expect["max_seconds"]:
+        problems.append(f"took {seconds:.2f} s, more than {expect['max_seconds']} s")
+    if expect.get("token_never_surfaces"):
+        token = request["token"]
+        surfaced = [str(text) for text in observation.get("surfaced", [])]
+        leaks = [text for text in surfaced if token in text]
+        if leaks:
+            problems.append(f"the token surfaced in {len(leaks)} of {len(surfaced)} texts the SDK showed")
+    return problems
+
+
+def _count_problem(name: str, actual: int, expected: int | dict[str, int]) -> str | None:
+    if isinstance(expected, int):
+        return None if actual == expected else f"{name} {actual}, expected {expected}"
+    low, high = expected.get("min", 0), expected.get("max")
+    if actual < low or (high is not None and actual > high):
+        bounds = f">= {low}" if high is None else f"{low}..{high}"
+        return f"{name} {actual}, expected {bounds}"
+    return None
+
+
+def _png_problems(path: Path, size: tuple[int, ...]) -> list[str]:
+    if not path.is_file():
+        return [f"no image written to {path.name}"]
+    try:
+        actual = png.png_size(path.read_bytes())
+    except ValueError:
+        return [f"{path.name} is not a PNG"]
+    return [] if actual == size else [f"the PNG is {actual[0]}x{actual[1]}, expected {size[0]}x{size[1]}"]
+
+
+def _retry_problems(log: list[Any], seconds: float) -> list[str]:
+    throttled = next((i for i, x in enumerate(log) if x.status == 429), None)
+    if throttled is None:
+        return ["the simulator never answered 429 (the scenario did not run)"]
+    first = log[throttled]
+    again = next((x for x in log[throttled + 1 :] if x.path == first.path), None)
+    if again is None:
+        return [f"the {first.method} answered 429 was never retried"]
+    gap = again.at - first.at
+    if gap + CLOCK_SLACK_S < seconds:
+        return [f"retried after {gap:.2f} s; Retry-After asked for {seconds:g} s"]
+    return []
+
+
+def command_adapter(argv: list[str], env: dict[str, str] | None = None) -> Adapter:
+    """An adapter that is a program: the request on stdin, the observation on the last stdout line.
+
+    Its stderr counts as surfaced text (logs are where tokens leak)."""
+
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        done = subprocess.run(
+            argv,
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=ADAPTER_TIMEOUT_S,
+            check=False,
+            env=env,
+        )
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        try:
+            observation: dict[str, Any] = json.loads(lines[-1])
+        except (IndexError, ValueError):
+            tail = (done.stderr or done.stdout)[-300:].replace(request["token"], "<token>")
+            return {"outcome": "crash", "error_type": f"exit {done.returncode}", "surfaced": [tail]}
+        observation.setdefault("surfaced", [])
+        observation["surfaced"] = [*observation["surfaced"], done.stderr, *lines[:-1]]
+        return observation
+
+    return run
+
+
+def run(adapter: Adapter, selected: list[dict[str, Any]]) -> list[Row]:
+    return [run_case(case, adapter) for case in selected]
+
+
+def table(rows: list[Row], sdk: str, *, expected_failures: dict[str, str] | None = None) -> str:
+    """The Markdown table: one row per case, pass/FAIL (or a known gap, with its reason)."""
+    known = expected_failures or {}
+    lines = [
+        f"Conformance of {sdk}: {sum(r.passed for r in rows)} of {len(rows)} cases pass",
+        "",
+        "| case | group | scenario | result | outcome | seconds | what a correct SDK does / what differed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row.passed:
+            verdict, detail = "pass", row.rule
+        elif row.case_id in known:
+            verdict, detail = "known gap", f"{'; '.join(row.problems)} ({known[row.case_id]})"
+        else:
+            verdict, detail = "FAIL", "; ".join(row.problems)
+        cells = (row.case_id, row.group, row.scenario, verdict, row.outcome, f"{row.seconds:.2f}", detail)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m hidream_sim.conformance", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--adapter", required=True, help="the adapter command, e.g. 'node adapter.mjs'")
+    parser.add_argument("--sdk", default=None, help="the SDK's name in the table (default: the command)")
+    parser.add_argument("--group", choices=["lifecycle", "faults", "secrets", "drift"])
+    parser.add_argument("--case", action="append", default=[], metavar="ID", help="run only this case")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    rows = run(command_adapter(shlex.split(args.adapter)), cases(args.group, args.case))
+    print(table(rows, args.sdk or args.adapter), end="")
+    if args.json:
+        Path(args.json).write_text(json.dumps([row.__dict__ for row in rows], indent=2), encoding="utf-8")
+    return 0 if all(row.passed for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
