@@ -21,7 +21,18 @@ from pathlib import Path
 import httpx
 from pyinstrument import Profiler
 
-from bench import batch, client_calls, compat, findings, install, interop, live_run, sdk_calls, simulator, workflow
+from bench import (
+    batch,
+    client_calls,
+    compat,
+    findings,
+    install,
+    interop,
+    live_run,
+    sdk_calls,
+    simulator,
+    workflow,
+)
 from bench.local_server import serving
 from bench.make_test import QUICK_MAKE_TEST_SIZES, MakeTestSizes, make_test
 from bench.measure import Result
