@@ -1,9 +1,9 @@
 """The batch command (`hidream.batch`, issue 23): throughput against one by one, and memory as inputs grow.
 
-- Throughput: the same inputs upscaled end to end (submit, wait, download) against the stand-in
-  (`python -m tests.doubles.standin`, a child process as a service would be; the bench does not import
-  test code): `hidream.batch.run` at its default concurrency against a plain loop calling
-  `submit_and_wait` and `download` for one input after the other — the shell loop people write today.
+- Throughput: the same inputs upscaled end to end (submit, wait, download) against the simulator
+  (`python -m hidream_sim`, a child process as a service would be): `hidream.batch.run` at its
+  default concurrency against a plain loop calling `submit_and_wait` and `download` for one input
+  after the other — the shell loop people write today.
   Images per second; subject and baseline alternate order every round.
 - Memory: the tracemalloc peak of a whole `hidream.batch.run` (plan, manifest, workers) over 10,000
   inputs against the same over 1,000, with an in-process client that answers at once (no network: what
@@ -61,7 +61,7 @@ def _images(folder: Path, count: int, tag: str) -> None:
 
 @contextmanager
 def _standin() -> Iterator[str]:
-    argv = [sys.executable, "-m", "tests.doubles.standin", "--mode", "faithful", "--port", "0"]
+    argv = [sys.executable, "-m", "hidream_sim", "--scenario", "faithful", "--port", "0"]
     argv += ["--until-stdin-closes", "--ready-key", READY_KEY, "--token-env", TOKEN_ENV]
     previous = os.environ.get(TOKEN_ENV)
     os.environ[TOKEN_ENV] = TOKEN  # the child reads its token from the environment, never argv

@@ -30,12 +30,9 @@ from hidream_sim import conformance
 FAST_POLL_S = 0.05  # the catalog leaves the poll interval open: the simulator is instant
 # Rows our client fails today, each with its reason: the table says "known gap", the tests mark them
 # xfail(strict=True), so a fixed gap fails until it is taken off this list.
-KNOWN_GAPS = {
-    "lifecycle-unknown-final-status": (
-        "hidream treats a status nobody documents (7) as still running and polls it until wait_timeout; "
-        "the provider's client stops at once on an unknown non-success state (the wait-bounds work, H19)"
-    ),
-}
+# Cases our client is known to fail, with the reason (the tests xfail them strictly; the table says so).
+# Empty since the client's wait follows the provider's status rule (an unknown final status stops it).
+KNOWN_GAPS: dict[str, str] = {}
 
 
 class _Collect(logging.Handler):

@@ -75,8 +75,9 @@ class _FaultyHandler(_Handler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
         elif fate == "502":
-            self.close_connection = True
-            self._send_raw(502, GATEWAY_502, "text/html")
+            # A gateway that closes says so: without `Connection: close` the client would pool the
+            # connection and, under load, send the next submit into the close (a second lost answer).
+            self._send_raw(502, GATEWAY_502, "text/html", extra={"Connection": "close"})
         else:
             self._send(200, envelope)
 
