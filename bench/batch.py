@@ -14,26 +14,21 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import hidream
 import hidream.batch
+from bench.local_server import simulator_child
 from bench.measure import Goal, Result, Target
 from hidream import SubTask, TaskResult, TaskStatus, UpscaleTask
-from hidream_contract.children import serving_child
-from hidream_contract.project import ROOT
 
 TOKEN = "bench-batch-token"  # noqa: S105 - what the local stand-in accepts; not a secret
-TOKEN_ENV = "HIDREAM_BENCH_BATCH_TOKEN"  # noqa: S105 - the name of a variable, not a secret
-READY_KEY = "STANDIN_BASE_URL"
 POLL_S = 0.05  # the stand-in's tasks move one status per read: both sides read at this pace
 IMAGE_BYTES = 4096
 # The memory runs write their manifest (30,000 fsynced lines at 10k inputs) to RAM where there is one:
@@ -59,20 +54,8 @@ def _images(folder: Path, count: int, tag: str) -> None:
         (folder / f"img-{n:05d}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + f"{tag}-{n}".encode() + filler)
 
 
-@contextmanager
-def _standin() -> Iterator[str]:
-    argv = [sys.executable, "-m", "hidream_sim", "--scenario", "faithful", "--port", "0"]
-    argv += ["--until-stdin-closes", "--ready-key", READY_KEY, "--token-env", TOKEN_ENV]
-    previous = os.environ.get(TOKEN_ENV)
-    os.environ[TOKEN_ENV] = TOKEN  # the child reads its token from the environment, never argv
-    try:
-        with serving_child(argv, ready_key=READY_KEY, cwd=ROOT) as base_url:
-            yield base_url
-    finally:
-        if previous is None:
-            os.environ.pop(TOKEN_ENV, None)
-        else:
-            os.environ[TOKEN_ENV] = previous
+def _standin() -> AbstractContextManager[str]:
+    return simulator_child(TOKEN)
 
 
 def _batch(client: hidream.HiDream, inputs: Path, out: Path) -> float:

@@ -15,30 +15,24 @@ Subject and baseline alternate order every round (AB, BA, ...), after one unmeas
 from __future__ import annotations
 
 import json
-import os
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
+from bench.local_server import simulator_child
 from bench.measure import Goal, Result, Target
-from hidream_contract.children import serving_child
 from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.probes import default_budget, paid_probes
 from hidream_contract.live.runner import LiveRun
 from hidream_contract.live.settings import load
 from hidream_contract.live.surface import coverage, share
-from hidream_contract.project import ROOT
 from hidream_contract.spec import submit
 
 TOKEN = "bench-live-token"  # noqa: S105 - what the local stand-in accepts; not a secret
-TOKEN_ENV = "HIDREAM_BENCH_STANDIN_TOKEN"  # noqa: S105 - the name of a variable, not a secret
-READY_KEY = "STANDIN_BASE_URL"
 TIMEOUT_S = 10.0
 
 
@@ -61,28 +55,8 @@ class RunFigures:
     exit_status: int
 
 
-@contextmanager
-def _standin(stats: Path) -> Iterator[str]:
-    argv = [sys.executable, "-m", "hidream_sim", "--mode", "faithful", "--port", "0"]
-    argv += [
-        "--until-stdin-closes",
-        "--ready-key",
-        READY_KEY,
-        "--token-env",
-        TOKEN_ENV,
-        "--stats-file",
-        str(stats),
-    ]
-    previous = os.environ.get(TOKEN_ENV)
-    os.environ[TOKEN_ENV] = TOKEN  # the child reads its token from the environment, never argv
-    try:
-        with serving_child(argv, ready_key=READY_KEY, cwd=ROOT) as base_url:
-            yield base_url
-    finally:
-        if previous is None:
-            os.environ.pop(TOKEN_ENV, None)
-        else:
-            os.environ[TOKEN_ENV] = previous
+def _standin(stats: Path) -> AbstractContextManager[str]:
+    return simulator_child(TOKEN, "--stats-file", str(stats))
 
 
 def _live(base_url: str, budget: int, sizes: LiveSizes) -> tuple[LiveResult, float]:

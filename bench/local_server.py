@@ -8,6 +8,7 @@ the benchmark process dies. `serving()` is the context manager the benchmarks us
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -77,3 +78,25 @@ def serving() -> Iterator[str]:
 
 if __name__ == "__main__":
     serve_until_stdin_closes()
+
+
+SIM_TOKEN_ENV = "HIDREAM_BENCH_SIM_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+SIM_READY_KEY = "SIM_BASE_URL"
+
+
+@contextmanager
+def simulator_child(token: str, *options: str) -> Iterator[str]:
+    """A faithful simulator (`python -m hidream_sim`) in a child process, as a service would be; yields
+    its base URL and always stops it. The token reaches it through the environment, never argv."""
+    argv = [sys.executable, "-m", "hidream_sim", "--scenario", "faithful", "--port", "0"]
+    argv += ["--until-stdin-closes", "--ready-key", SIM_READY_KEY, "--token-env", SIM_TOKEN_ENV, *options]
+    previous = os.environ.get(SIM_TOKEN_ENV)
+    os.environ[SIM_TOKEN_ENV] = token
+    try:
+        with serving_child(argv, ready_key=SIM_READY_KEY, cwd=ROOT) as base_url:
+            yield base_url
+    finally:
+        if previous is None:
+            os.environ.pop(SIM_TOKEN_ENV, None)
+        else:
+            os.environ[SIM_TOKEN_ENV] = previous

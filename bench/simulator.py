@@ -10,28 +10,22 @@ of this shape has. Subject and baseline alternate order every round (AB, BA, ...
 from __future__ import annotations
 
 import json
-import os
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from bench import live_run
-from bench.local_server import serving
+from bench.local_server import serving, simulator_child
 from bench.measure import Goal, Result, Target, interleave
-from hidream_contract.children import serving_child
 from hidream_contract.live.probes import default_budget
-from hidream_contract.project import ROOT
 
 TOKEN = "bench-sim-token"  # noqa: S105 - what the local simulator accepts; not a secret
-TOKEN_ENV = "HIDREAM_BENCH_SIM_TOKEN"  # noqa: S105 - the name of a variable, not a secret
-READY_KEY = "SIM_BASE_URL"
 OPERATION = "/image/image_upscaler/async"
 IMAGE = "https://storage.example.test/photo.png"
 TIMEOUT_S = 10.0
@@ -49,21 +43,9 @@ class SimSizes:
 QUICK_SIM_SIZES = SimSizes(rounds=1, tasks=5, clients=2, concurrent_requests=20)
 
 
-@contextmanager
-def simulating() -> Iterator[str]:
+def simulating() -> AbstractContextManager[str]:
     """A faithful simulator in a child process; its base URL."""
-    argv = [sys.executable, "-m", "hidream_sim", "--port", "0", "--until-stdin-closes"]
-    argv += ["--ready-key", READY_KEY, "--token-env", TOKEN_ENV]
-    previous = os.environ.get(TOKEN_ENV)
-    os.environ[TOKEN_ENV] = TOKEN  # the child reads its token from the environment, never argv
-    try:
-        with serving_child(argv, ready_key=READY_KEY, cwd=ROOT) as base_url:
-            yield base_url
-    finally:
-        if previous is None:
-            os.environ.pop(TOKEN_ENV, None)
-        else:
-            os.environ[TOKEN_ENV] = previous
+    return simulator_child(TOKEN)
 
 
 def _lifecycle(session: requests.Session, base_url: str) -> int:
