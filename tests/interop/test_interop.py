@@ -202,3 +202,22 @@ def test_the_matrix_catches_the_former_shape(tmp_path: Path) -> None:
     wrong = {case for case, why in row.offline.items() if why}
     assert wrong == {c.id for c in cases(path) if c.operation == SUBMIT_ID and c.body.get("code") == 0}
     assert not row.ok
+
+
+def test_the_rust_drivers_lock_follows_the_generated_crates_version(tmp_path: Path) -> None:
+    """The generator writes the spec's version into the crate; the driver's lock must follow it (or
+    `cargo build --locked` refuses every release), while crates.io packages stay as pinned."""
+    from hidream_contract.interop.targets import DRIVERS, StepError, _lock_with_client_version
+
+    lock = DRIVERS / "og-rust" / "Cargo.lock"
+    manifest = tmp_path / "Cargo.toml"
+    manifest.write_text('[package]\nname = "openapi"\nversion = "9.8.7"\n', "utf-8")
+    text = _lock_with_client_version(lock, manifest)
+    assert 'name = "openapi"\nversion = "9.8.7"' in text
+    changed = [
+        (a, b) for a, b in zip(lock.read_text("utf-8").splitlines(), text.splitlines(), strict=True) if a != b
+    ]
+    assert len(changed) == 1  # that one line; every other pin as committed
+    manifest.write_text('[package]\nname = "renamed"\nversion = "1.0.0"\n', "utf-8")
+    with pytest.raises(StepError, match="renamed"):
+        _lock_with_client_version(lock, manifest)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version as python_version
@@ -35,6 +37,18 @@ MAVEN = ["mvn", "-B", "-q", "--no-transfer-progress"]
 
 class StepError(RuntimeError):
     """A step failed; the message is the tail of its output."""
+
+
+def _lock_with_client_version(lock: Path, client_manifest: Path) -> str:
+    """The driver's Cargo.lock with the generated crate's entry at the version it has now: the
+    generator writes the spec's `info.version` into it, so it moves with every release, while every
+    crates.io package stays pinned (`--locked` still refuses any other change to the lock)."""
+    client = tomllib.loads(client_manifest.read_text("utf-8"))["package"]
+    pattern = re.compile(rf'(name = "{re.escape(client["name"])}"\nversion = )"[^"]*"')
+    text, found = pattern.subn(rf'\1"{client["version"]}"', lock.read_text("utf-8"))
+    if found != 1:
+        raise StepError(f"{lock}: no single entry for the generated crate {client['name']!r}")
+    return text
 
 
 def run(argv: Sequence[str | Path], *, cwd: Path, log: Path, env: dict[str, str] | None = None) -> str:
@@ -241,8 +255,10 @@ class Target:
             work = out / "driver"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
-            for name in ("Cargo.toml", "Cargo.lock"):
-                shutil.copy(driver / name, work / name)
+            shutil.copy(driver / "Cargo.toml", work / "Cargo.toml")
+            (work / "Cargo.lock").write_text(
+                _lock_with_client_version(driver / "Cargo.lock", out / "client" / "Cargo.toml"), "utf-8"
+            )
             shutil.copytree(driver / "src", work / "src")
             # Cargo.lock pins every crate (--locked); crates.io serves them; the target folder is kept
             # between runs, so only the first build compiles reqwest and tokio.
