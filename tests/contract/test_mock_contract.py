@@ -29,7 +29,7 @@ from hidream_contract.project import CONFIG, MOCK_CONTRACT_TEST, REPORTS, ROOT
 from hidream_contract.run_stats import RunStats, min_requests, write_summary
 from hidream_contract.spec import SPEC_PATH, response_examples, result_read, submit
 
-pytestmark = [pytest.mark.contract, pytest.mark.prism]
+pytestmark = [pytest.mark.contract, pytest.mark.prism, pytest.mark.slow]  # slow: the whole run
 
 
 def _load_config() -> SchemathesisConfig:
