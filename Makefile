@@ -1,7 +1,7 @@
 # One target per job; each calls a script in scripts/, where the work is. `make` lists them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install lock dist release generate check-generated lint unit contract test mock proxy contract-live compat interop docs docs-browser bench sim conformance workflow clean
+.PHONY: help install lock dist release generate check-generated lint unit coverage contract test mock proxy contract-live compat interop docs docs-browser bench sim conformance workflow clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,10 +30,13 @@ lint: install ## Lint the spec (validator, Spectral), the code (ruff, mypy --str
 unit: install ## Unit and integration tests, without the long mock contract run
 	@scripts/unit
 
+coverage: install ## The unit tests under coverage (line and branch, src/ and bench/): reports/coverage.xml, build/coverage/
+	@scripts/coverage
+
 contract: install ## Fuzz the spec's Prism mock with schemathesis; summary and JUnit in reports/
 	@scripts/contract
 
-test: install ## Everything: lint, check-generated, unit tests, the installable client (dist), the mock contract run
+test: install ## Everything: lint, check-generated, unit tests, the installable client (dist), the mock contract run (two lanes at once)
 	@scripts/test
 
 mock: install ## Serve the spec with Prism at the documented URL until Ctrl-C (PORT=N optional; prints the URL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,19 +11,20 @@ from typing import Any
 import pytest
 
 from hidream_contract import docs_page
-from hidream_contract.project import BUILD, ROOT, SCRIPTS
+from hidream_contract.project import ROOT, SCRIPTS
 from hidream_contract.spec import SPEC_PATH, load, resolve_in, submit
 
 pytestmark = pytest.mark.slow  # each test builds on a generated client and runs tsc or node
 
-CLIENT_DIR = BUILD / "ts-fetch-client"
-
 
 @pytest.fixture(scope="module")
-def generated() -> Path:
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # A folder of its own: make test runs make lint (which writes build/ts-fetch-client) beside the tests.
+    out = tmp_path_factory.mktemp("ts-fetch-client")
     done = subprocess.run(
         [SCRIPTS / "ts-fetch-client", str(SPEC_PATH)],
         cwd=ROOT,
+        env={**os.environ, "TS_FETCH_OUT": str(out)},
         capture_output=True,
         text=True,
         check=False,
@@ -30,7 +32,7 @@ def generated() -> Path:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the typescript-fetch client and its example compile" in done.stdout
-    return CLIENT_DIR
+    return out
 
 
 def response_example(name: str) -> dict[str, Any]:

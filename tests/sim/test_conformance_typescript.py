@@ -4,15 +4,14 @@ Its lifecycle rows must pass; the fault rows show what it lacks (no retries: a 4
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
 import pytest
 
-from hidream_contract.project import BUILD, ROOT, SCRIPTS
+from hidream_contract.project import ROOT, SCRIPTS
 from hidream_sim import conformance
-
-ADAPTER = BUILD / "ts-fetch-client" / "conformance" / "js" / "conformance" / "adapter.js"
 
 pytestmark = [
     pytest.mark.slow,
@@ -21,18 +20,22 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def adapter() -> conformance.Adapter:
+def adapter(tmp_path_factory: pytest.TempPathFactory) -> conformance.Adapter:
+    # A folder of its own: make test runs make lint (which writes build/ts-fetch-client) beside the tests.
+    out = tmp_path_factory.mktemp("ts-fetch-client")
     done = subprocess.run(
         [SCRIPTS / "conformance", "--build-ts"],
         cwd=ROOT,
+        env={**os.environ, "TS_FETCH_OUT": str(out)},
         capture_output=True,
         text=True,
         check=False,
         timeout=900,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert ADAPTER.is_file()
-    return conformance.command_adapter(["node", str(ADAPTER)])
+    adapter = out / "conformance" / "js" / "conformance" / "adapter.js"
+    assert adapter.is_file()
+    return conformance.command_adapter(["node", str(adapter)])
 
 
 def test_the_typescript_client_passes_the_lifecycle(adapter: conformance.Adapter) -> None:
