@@ -55,10 +55,14 @@ def run(argv: list[str] | None = None) -> int:
     try:
         new = load_file(arguments.spec)
         old, base_label = load_base(arguments.repo, arguments.base, arguments.spec)
+        # The wire judge first, alone: its draws (hypothesis) parse Python source with ast.parse, which
+        # CPython 3.11 cannot do while another thread of the process does too (the AST converter's
+        # recursion counter is shared: "SystemError: AST constructor recursion depth mismatch",
+        # python/cpython#106905, seen on a fresh clone). Then the others, which are subprocesses (Go,
+        # the generator, tsc), side by side.
+        verdict = judge(old, new, examples=arguments.examples, seed=arguments.seed)
         with tempfile.TemporaryDirectory(prefix="compat-") as work, ThreadPoolExecutor(3) as pool:
-            # The other judges are subprocesses (Go, the generator, tsc): they run beside the wire judge.
             others = _start(pool, set(arguments.judges.split(",")), old, new, Path(work))
-            verdict = judge(old, new, examples=arguments.examples, seed=arguments.seed)
             reports = [future.result() for future in others]
     except CompatError as exc:
         print(f"error: the compat gate could not run: {exc}", file=sys.stderr)
