@@ -1,10 +1,10 @@
 """How the tests are spread over pytest-xdist's workers (scripts/unit: `-n auto --dist loadgroup`).
 
-One test at a time, so a long module never keeps one worker busy while the other idles at the end, and
-the slow tests first (their order still shuffled by pytest-randomly), so the last ones to start are
-short. A module holding a module-scoped fixture (a generated client, a built wheel, a proxy in front of
-the simulator) keeps the tests that use it on one worker, so the fixture is made once and its folder is
-its own. Without xdist nothing here changes the run.
+One test at a time, in pytest-randomly's order (which mixes the tests that compute with the ones that
+wait), so a long module never keeps one worker busy while the other idles at the end. A module holding
+a module-scoped fixture (a generated client, a built wheel, a proxy in front of the simulator) keeps
+the tests that use it on one worker, so the fixture is made once and its folder is its own. Without
+xdist nothing here changes the run.
 """
 
 from __future__ import annotations
@@ -20,8 +20,3 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     if any(defs[-1].scope == "module" for defs in definitions):
         item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
 
-
-@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if hasattr(config, "workerinput"):  # an xdist worker: the controller hands tests out in this order
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
