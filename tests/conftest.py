@@ -19,4 +19,3 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     definitions = item._fixtureinfo.name2fixturedefs.values()
     if any(defs[-1].scope == "module" for defs in definitions):
         item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))
-

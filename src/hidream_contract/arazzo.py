@@ -7,9 +7,10 @@ JSON Schema 2020-12 and OpenAPI 3.1 say the opposite (open unless `additionalPro
 the spec relies on it: the `then` branch of its envelopes lists `request_id` and `result` only, so
 under respect's reading every correct answer ("code" and "message" are not in that branch) fails
 with "must match then schema". We decide this in the run, not in the spec (which is right, and
-read by every other tool): respect gets an *open view* of the spec, built from it at run time into
-build/workflows/ with `unevaluatedProperties: true` written out on each schema object that lists
-`properties` and leaves extra ones unsaid. That keyword changes nothing under standard JSON Schema,
+read by every other tool): respect gets an *open view* of the spec, built from it at run time into a
+folder of each run's own under build/workflows/ (runs side by side never share files) with
+`unevaluatedProperties: true` written out on each schema object that lists `properties` and leaves
+extra ones unsaid. That keyword changes nothing under standard JSON Schema,
 so the schema check keeps every type, enum and `required` of the spec, and checks what a plain
 2020-12 validator (the spec tests, schemathesis) checks. Redocly's lint makes the same call for
 examples (config/redocly.yaml, `allowAdditionalProperties: true`). The token reaches respect through
@@ -23,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,9 +98,21 @@ class Run:
         return bodies[-1] if bodies and isinstance(bodies[-1], dict) else {}
 
 
-def run(base_url: str, token: str, image: str, upsale_ratio: int = 2, *, open_schemas: bool = True) -> Run:
-    """respect runs the workflow against `base_url` (the server of source `hidream`)."""
-    workflow = prepare(open_schemas=open_schemas)
+def run(
+    base_url: str,
+    token: str,
+    image: str,
+    upsale_ratio: int = 2,
+    *,
+    open_schemas: bool = True,
+    out: Path | None = None,
+) -> Run:
+    """respect runs the workflow against `base_url` (the server of source `hidream`); its files go to
+    `out`, by default a new folder under build/workflows/."""
+    if out is None:
+        OUT.mkdir(parents=True, exist_ok=True)
+        out = Path(tempfile.mkdtemp(prefix="run-", dir=OUT))
+    workflow = prepare(out=out, open_schemas=open_schemas)
     report = workflow.with_suffix(".respect.json")
     report.unlink(missing_ok=True)
     inputs = json.dumps({"image": image, "upsale_ratio": upsale_ratio})
