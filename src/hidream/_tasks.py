@@ -1,16 +1,17 @@
 """The task's life on `client.upscale`: read its result, wait for it, submit and wait, download the image.
 
-`Upscale` and `AsyncUpscale` inherit these methods. A result read is one `Endpoint` call through the
-client's machinery (`_results`); a wait is result reads on a bounded schedule (`_wait`) and never
-submits; `submit_and_wait` submits exactly once, then waits.
+`Upscale` and `AsyncUpscale` inherit these methods, which need nothing of theirs but the client's core:
+a result read is one `Endpoint` call through the client's machinery (`_results`); a wait is result
+reads on a bounded schedule (`_wait`) and never submits. `submit_and_wait`, which submits, lives beside
+`submit` in `_upscale`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hidream import _wait  # the module: tests replace its clock
 from hidream._core import NOT_GIVEN, DeadlineArg, NotGiven, TimeoutArg
@@ -29,16 +30,9 @@ from hidream.errors import HiDreamError, InvalidInputError
 
 if TYPE_CHECKING:
     from hidream._core import AsyncCore, SyncCore
-    from hidream._images import ImageInput
-    from hidream._model import UpscaleTask
     from hidream._retry import RetryPolicy
 
 OnUpdate = Callable[[TaskResult], object]
-
-
-def _given(**arguments: object) -> dict[str, Any]:
-    """The submit arguments the caller gave (the submit's own defaults apply to the others)."""
-    return {name: value for name, value in arguments.items() if not isinstance(value, NotGiven)}
 
 
 def _plans(source: object, path: object, max_bytes: object, deadline: object) -> list[Plan]:
@@ -65,8 +59,6 @@ class TaskMethods:
     """The task's life on a synchronous client."""
 
     _core: SyncCore
-    if TYPE_CHECKING:
-        submit: Callable[..., UpscaleTask]
 
     def result(
         self,
@@ -133,41 +125,6 @@ class TaskMethods:
                 return finished(result)
             _wait._sleep(poller.next_delay(result))
 
-    def submit_and_wait(
-        self,
-        image: ImageInput,
-        *,
-        upsale_ratio: int | NotGiven = NOT_GIVEN,
-        notify_url: str | None = None,
-        version: str | NotGiven = NOT_GIVEN,
-        request_id: str | None = None,
-        language: str | None = None,
-        user_id: str | None = None,
-        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_update: OnUpdate | None = None,
-        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
-        retry: RetryPolicy | None = None,
-    ) -> TaskResult:
-        """Submit once (a billed task once accepted), then `wait` for it; see `submit` and `wait`.
-
-        The wait's arguments are checked before the submit, so a wrong one costs no task. `timeout` and
-        `retry` apply to each request (the reads retry as `result` says); `wait_timeout` to the wait.
-        """
-        poller = Poller("(not submitted yet)", wait_timeout, poll_interval)
-        task = self.submit(
-            image,
-            **_given(upsale_ratio=upsale_ratio, version=version),
-            notify_url=notify_url,
-            request_id=request_id,
-            language=language,
-            user_id=user_id,
-            timeout=timeout,
-            retry=retry,
-        )
-        poller.task_id = task.task_id
-        return self._poll(poller, on_update, timeout, None if retry is None else read_policy(retry))
-
     def download(
         self,
         source: TaskResult | str,
@@ -190,8 +147,6 @@ class AsyncTaskMethods:
     """The task's life on an asynchronous client; see `TaskMethods` for each method."""
 
     _core: AsyncCore
-    if TYPE_CHECKING:
-        submit: Callable[..., Awaitable[UpscaleTask]]
 
     async def result(
         self,
@@ -248,37 +203,6 @@ class AsyncTaskMethods:
             if result.is_final:
                 return finished(result)
             await _wait._async_sleep(poller.next_delay(result))
-
-    async def submit_and_wait(
-        self,
-        image: ImageInput,
-        *,
-        upsale_ratio: int | NotGiven = NOT_GIVEN,
-        notify_url: str | None = None,
-        version: str | NotGiven = NOT_GIVEN,
-        request_id: str | None = None,
-        language: str | None = None,
-        user_id: str | None = None,
-        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_update: OnUpdate | None = None,
-        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
-        retry: RetryPolicy | None = None,
-    ) -> TaskResult:
-        """Submit once, then wait; see `HiDream.upscale.submit_and_wait`."""
-        poller = Poller("(not submitted yet)", wait_timeout, poll_interval)
-        task = await self.submit(
-            image,
-            **_given(upsale_ratio=upsale_ratio, version=version),
-            notify_url=notify_url,
-            request_id=request_id,
-            language=language,
-            user_id=user_id,
-            timeout=timeout,
-            retry=retry,
-        )
-        poller.task_id = task.task_id
-        return await self._poll(poller, on_update, timeout, None if retry is None else read_policy(retry))
 
     async def download(
         self,

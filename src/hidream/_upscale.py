@@ -1,7 +1,8 @@
 """`client.upscale`: the one hand-written piece per operation — friendly arguments in, a typed task out.
 
 Envelope, errors, retries and timeouts are `_core`'s; this file only checks arguments, encodes the
-image and maps the generated success model to `UpscaleTask`.
+image and maps the generated success model to `UpscaleTask`. `submit_and_wait` is here, beside the
+`submit` it calls; the task's other methods (result, wait, download) come from `_tasks`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from hidream import _validation as check
 from hidream._core import NOT_GIVEN, DeadlineArg, Endpoint, NotGiven, TimeoutArg, redacting
 from hidream._images import ImageInput, prepare_image
 from hidream._model import UpscaleTask
-from hidream._tasks import AsyncTaskMethods, TaskMethods
+from hidream._results import TaskResult, read_policy
+from hidream._tasks import AsyncTaskMethods, OnUpdate, TaskMethods
+from hidream._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, Poller
 from hidream.errors import MalformedResponseError
 
 if TYPE_CHECKING:
@@ -94,6 +97,11 @@ def to_task(envelope: SubmitUpscaleTaskOutcome) -> UpscaleTask:
     )
 
 
+def _given(**arguments: object) -> dict[str, Any]:
+    """The submit arguments the caller gave (the submit's own defaults apply to the others)."""
+    return {name: value for name, value in arguments.items() if not isinstance(value, NotGiven)}
+
+
 class Upscale(TaskMethods):
     """Image upscaling on a synchronous client."""
 
@@ -136,6 +144,41 @@ class Upscale(TaskMethods):
         )
         return to_task(self._core.call(SUBMIT, params, timeout=timeout, retry=retry, deadline=deadline))
 
+    def submit_and_wait(
+        self,
+        image: ImageInput,
+        *,
+        upsale_ratio: int | NotGiven = NOT_GIVEN,
+        notify_url: str | None = None,
+        version: str | NotGiven = NOT_GIVEN,
+        request_id: str | None = None,
+        language: str | None = None,
+        user_id: str | None = None,
+        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        on_update: OnUpdate | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+    ) -> TaskResult:
+        """Submit once (a billed task once accepted), then `wait` for it; see `submit` and `wait`.
+
+        The wait's arguments are checked before the submit, so a wrong one costs no task. `timeout` and
+        `retry` apply to each request (the reads retry as `result` says); `wait_timeout` to the wait.
+        """
+        poller = Poller("(not submitted yet)", wait_timeout, poll_interval)
+        task = self.submit(
+            image,
+            **_given(upsale_ratio=upsale_ratio, version=version),
+            notify_url=notify_url,
+            request_id=request_id,
+            language=language,
+            user_id=user_id,
+            timeout=timeout,
+            retry=retry,
+        )
+        poller.task_id = task.task_id
+        return self._poll(poller, on_update, timeout, None if retry is None else read_policy(retry))
+
 
 class AsyncUpscale(AsyncTaskMethods):
     """Image upscaling on an asynchronous client."""
@@ -172,3 +215,34 @@ class AsyncUpscale(AsyncTaskMethods):
             ),
         )
         return to_task(await self._core.call(SUBMIT, params, timeout=timeout, retry=retry, deadline=deadline))
+
+    async def submit_and_wait(
+        self,
+        image: ImageInput,
+        *,
+        upsale_ratio: int | NotGiven = NOT_GIVEN,
+        notify_url: str | None = None,
+        version: str | NotGiven = NOT_GIVEN,
+        request_id: str | None = None,
+        language: str | None = None,
+        user_id: str | None = None,
+        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        on_update: OnUpdate | None = None,
+        timeout: TimeoutArg | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+    ) -> TaskResult:
+        """Submit once, then wait; see `HiDream.upscale.submit_and_wait`."""
+        poller = Poller("(not submitted yet)", wait_timeout, poll_interval)
+        task = await self.submit(
+            image,
+            **_given(upsale_ratio=upsale_ratio, version=version),
+            notify_url=notify_url,
+            request_id=request_id,
+            language=language,
+            user_id=user_id,
+            timeout=timeout,
+            retry=retry,
+        )
+        poller.task_id = task.task_id
+        return await self._poll(poller, on_update, timeout, None if retry is None else read_policy(retry))
