@@ -1,11 +1,12 @@
 """`make test` from a fresh clone (issue 22: under ~4 minutes on two cores), and what pytest-xdist saves
 in its unit step.
 
-Group `make-test`, left out of the default run because it takes a quarter of an hour
-(`python -m bench --only make-test`). The clone is of the committed HEAD (`git clone`: uncommitted
-changes are not measured) in a scratch folder; its `make install` uses the machine's uv and npm
-caches, as a developer's second clone would (the cold download is the `install` group's row). The
-clone runs with its own tools: nothing of this checkout's .venv or node_modules is on its PATH.
+Group `make-test`, the longest of `make bench` (about a quarter of an hour: `make test`, the unit step
+twice and `make install`; alone: `python -m bench --only make-test`). The clone is of the committed
+HEAD (`git clone`: uncommitted changes are not measured) in a scratch folder; its `make install` uses
+the machine's uv and npm caches, as a developer's second clone would (the cold download is the
+`install` group's row). The clone runs with its own tools: nothing of this checkout's .venv or
+node_modules is on its PATH.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class MakeTestSizes:
     rounds: int = 1  # one round is ~15 minutes: make test, make install, the unit step twice
     make_test: tuple[str, ...] = ("make", "test")
     install: tuple[str, ...] = ("make", "install")
-    unit: tuple[str, ...] = ("scripts/unit",)  # -n auto (scripts/unit's default)
+    unit: tuple[str, ...] = ("scripts/unit",)  # cores + 1 workers (scripts/unit's default)
     unit_serial: tuple[str, ...] = ("scripts/unit", "-n", "0")
 
 
@@ -72,7 +73,7 @@ def make_test(sizes: MakeTestSizes) -> list[Result]:
         with tempfile.TemporaryDirectory(prefix="bench-make-test-") as tmp:
             clone = fresh_clone(Path(tmp) / "kit")
             total.append(run_timed([*sizes.make_test], env=env, what="make test in a fresh clone", cwd=clone))
-            parallel.append(run_timed([*sizes.unit], env=env, what="the unit step, -n auto", cwd=clone))
+            parallel.append(run_timed([*sizes.unit], env=env, what="the unit step, on every core", cwd=clone))
             serial.append(run_timed([*sizes.unit_serial], env=env, what="the unit step, -n 0", cwd=clone))
             other = fresh_clone(Path(tmp) / "floor")
             what = "make install in a fresh clone"
@@ -90,7 +91,7 @@ def make_test(sizes: MakeTestSizes) -> list[Result]:
         ),
         Result(
             "the unit step on all cores (pytest-xdist)",
-            f"`{' '.join(sizes.unit)}` (-n auto)",
+            f"`{' '.join(sizes.unit)}` (pytest-xdist, cores + 1 workers)",
             f"`{' '.join(sizes.unit_serial)}`, one process",
             "s",
             tuple(parallel),
