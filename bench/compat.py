@@ -119,7 +119,7 @@ def compat_gate(rounds: int) -> Result:
         subject_s, baseline_s = interleave(gate, oasdiff_alone, rounds=rounds, warmup=True)
     return Result(
         "compat gate, one verdict (wall time)",
-        "make compat's four judges in parallel (wire, oasdiff, Python SDK by griffe, TypeScript consumer)",
+        "make compat's four judges (wire, then oasdiff, Python SDK by griffe, TypeScript side by side)",
         "oasdiff breaking alone",
         "s",
         subject_s,

@@ -1,6 +1,7 @@
 """The breaking-change gate: can clients generated from the old spec, and code using them, keep working?
 
-Four judges decide in parallel, and the verdict is the strictest (docs/compat.md):
+Four judges decide (the wire judge first, then the three others side by side), and the verdict is
+the strictest (docs/compat.md):
 - the wire (`judge.py`): requests that were valid under the old spec (schemathesis generates them,
   plus the spec's own examples) must still validate against the new spec's request schemas, and
   responses the new spec allows must still validate against the old spec's response schemas;
