@@ -27,10 +27,15 @@ from enum import Enum
 from types import ModuleType
 from typing import Any, Final, Generic, TypeVar
 
-import anyio
 import attrs
 import httpcore
 import httpx
+
+# anyio's names are from-imported, so resolved when the client is imported: anyio imports its parts on
+# first use (lazy module attributes), and a first use inside a worker or server thread would import, and
+# under pytest's assertion rewriting (anyio is a pytest plugin) parse, Python there. CPython 3.11 cannot
+# parse in two threads at once (python/cpython#106905: a SystemError seen in test_async_batch).
+from anyio import fail_after
 
 from hidream._envelope import ENVELOPE_KEYS, BodyReader, read_envelope
 from hidream._retry import Retries, RetryPolicy
@@ -576,7 +581,7 @@ class AsyncCore(_Core):
                 response, body = await self._receive(request.http)
             else:
                 # Cancels the attempt wherever it waits: a dripping server cannot outlast the deadline.
-                with anyio.fail_after(max(deadline.at - time.monotonic(), 0.0)):
+                with fail_after(max(deadline.at - time.monotonic(), 0.0)):
                     response, body = await self._receive(request.http)
         except httpx.TransportError as error:
             failed = self._failed(error, request.what, started, deadline)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import IO, Final
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import anyio
 import httpx
+from anyio import fail_after, to_thread  # from-imports: see _core
 
 from hidream._core import deadline_scope
 from hidream._images import image_format, is_http_url
@@ -255,7 +255,7 @@ async def adownload(http: httpx.AsyncClient, plan: Plan) -> Path:
     plan.started = time.monotonic()
     failure: HiDreamError
     try:
-        with anyio.fail_after(plan.deadline):  # cancels the download wherever it waits
+        with fail_after(plan.deadline):  # cancels the download wherever it waits
             return await _adownload(http, plan)
     except TimeoutError:
         failure = plan.too_slow()
@@ -277,7 +277,7 @@ async def _adownload(http: httpx.AsyncClient, plan: Plan) -> Path:
                 plan.check_response(response)
                 with _sink(plan) as sink:
                     async for chunk in response.aiter_bytes():
-                        await anyio.to_thread.run_sync(sink.take, chunk)  # file writes off the event loop
+                        await to_thread.run_sync(sink.take, chunk)  # file writes off the event loop
                 return plan.path
         finally:
             await response.aclose()

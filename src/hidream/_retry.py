@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
+from anyio import sleep as anyio_sleep  # from-imports: see _core
 
 from hidream.errors import (
     APIConnectionError,
@@ -112,7 +112,7 @@ def _sleep(seconds: float) -> None:
 
 
 async def _async_sleep(seconds: float) -> None:
-    await anyio.sleep(seconds)
+    await anyio_sleep(seconds)
 
 
 class Retries:

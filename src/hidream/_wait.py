@@ -14,7 +14,7 @@ import math
 import time
 from typing import Final
 
-import anyio
+from anyio import sleep as anyio_sleep  # from-imports: see _core
 
 from hidream._model import TaskResult, TaskStatus
 from hidream.errors import (
@@ -46,7 +46,7 @@ def _sleep(seconds: float) -> None:
 
 
 async def _async_sleep(seconds: float) -> None:
-    await anyio.sleep(seconds)
+    await anyio_sleep(seconds)
 
 
 def _seconds(field: str, value: object, *, minimum: float) -> float:

@@ -32,7 +32,9 @@ from pathlib import Path, PurePosixPath
 from typing import Final, Protocol
 from urllib.parse import unquote, urlsplit
 
-import anyio
+from anyio import CancelScope, create_task_group  # from-imports: see _core
+from anyio import Path as AsyncPath
+from anyio import sleep as anyio_sleep
 from hidream_api_client.models import ModelVersion, UpsaleRatio
 
 # The client's public API; the two private imports are the client's own image checks and the spec's
@@ -806,7 +808,7 @@ async def arun(
             while (item := state.next_item()) is not None:
                 await _aprocess(client, state, item)
 
-        async with anyio.create_task_group() as group:
+        async with create_task_group() as group:
             for _ in range(concurrency):
                 group.start_soon(work)
     return state.summary()
@@ -820,7 +822,7 @@ async def _aprocess(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
         if image is None:
             return
         state.submitting(item)
-        with anyio.CancelScope(shield=True):  # once sent, its answer is recorded whatever happens
+        with CancelScope(shield=True):  # once sent, its answer is recorded whatever happens
             try:
                 task = await client.upscale.submit(
                     image, upsale_ratio=state.plan.upsale_ratio, version=state.plan.version
@@ -837,7 +839,7 @@ async def _aprocess(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
             result = await client.upscale.result(task_id)
             if result.is_final or state.stopping:
                 break
-            await anyio.sleep(delay)
+            await anyio_sleep(delay)
             if state.stopping:
                 break
     except HiDreamError as error:
@@ -850,7 +852,7 @@ async def _aprocess(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
     if target is None:
         return
     try:
-        await anyio.Path(target).parent.mkdir(parents=True, exist_ok=True)
+        await AsyncPath(target).parent.mkdir(parents=True, exist_ok=True)
         paths = await client.upscale.download(result, target)
     except HiDreamError as error:
         state.unsaved(item, task_id, error)
