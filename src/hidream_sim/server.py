@@ -69,6 +69,7 @@ CODE_NOT_FOUND = 404
 CODE_METHOD_NOT_ALLOWED = 405
 CODE_INTERNAL = 500
 
+NO_CHALLENGE = ("bare-token", "api-key-scheme")  # modes whose 401 has no WWW-Authenticate (as most gateways)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 IMAGE_URL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -134,6 +135,13 @@ MODES: dict[str, Mode] = {
     "empty-task-id": Mode("drift", "an accepted task's `result.task_id` is an empty string"),
     "auth-scheme-changed": Mode(
         "drift", "the token is taken as `Authorization: Token <t>`; Bearer gets 401, WWW-Authenticate: Token"
+    ),
+    "bare-token": Mode(
+        "drift", "the token is taken bare (`Authorization: <t>`); Bearer gets 401 without WWW-Authenticate"
+    ),
+    "api-key-scheme": Mode(
+        "drift",
+        "the token is taken as `Authorization: Api-Key <t>`; Bearer gets 401 without WWW-Authenticate",
     ),
     "lenient-json": Mode(
         "harmless", "a body with a trailing comma (the provider's curl sample as written) is read as JSON"
@@ -331,6 +339,10 @@ class SimServer(ThreadingHTTPServer):
     def token_matches(self, authorization: str | None) -> bool:
         return authorization == f"Bearer {self._token}"
 
+    def carries_token(self, authorization: str | None) -> bool:
+        """The account's token in any form (`Bearer <t>`, bare, `Token <t>`...): what can be billed."""
+        return authorization is not None and self._token in authorization.split()
+
     def count_request(self) -> int:
         with self._lock:
             self.requests += 1
@@ -504,9 +516,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             status = 200 if mode == "auth-envelope" else 401
             scheme = "Token" if mode == "auth-scheme-changed" else "Bearer"
-            self._send(
-                status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra={"WWW-Authenticate": scheme}
-            )
+            challenge = {} if mode in NO_CHALLENGE else {"WWW-Authenticate": scheme}
+            self._send(status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra=challenge)
             return
         user_id = self.headers.get("API-User-ID")
         if (mode == "require-api-user-id" and user_id is None) or (
@@ -539,7 +550,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _task(self, body: dict[str, Any]) -> None:
         """Create the task and answer it (or, in the blip modes, lose the first answer)."""
         mode = self.scenario
-        self.server.count_task(billed=self.server.token_matches(self.headers.get("Authorization")))
+        self.server.count_task(billed=self.server.carries_token(self.headers.get("Authorization")))
         envelope = self._success(body)  # creates the task in the book
         task = self.server.book.get(self._task_id)
         if task is not None:
@@ -562,6 +573,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.scenario == "auth-scheme-changed":  # only `Token <t>` passes
             scheme, _, token = (header or "").partition(" ")
             return scheme == "Token" and self.server.token_matches(f"Bearer {token}")
+        if self.scenario in NO_CHALLENGE:  # only the bare token, or only `Api-Key <t>`, passes
+            scheme, _, token = (header or "").rpartition(" ")
+            wanted = "" if self.scenario == "bare-token" else "Api-Key"
+            return scheme == wanted and self.server.token_matches(f"Bearer {token}")
         if self.scenario == "ignore-bad-token":
             return header is not None and header.startswith("Bearer ") and len(header) > len("Bearer ")
         return self.server.token_matches(header)

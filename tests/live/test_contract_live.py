@@ -38,6 +38,7 @@ from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.guard import (
     Budget,
     BudgetExhausted,
+    CouldNotRun,
     DeadlineExceeded,
     GuardedAdapter,
     NoAnswer,
@@ -63,6 +64,7 @@ from hidream_contract.live.probes import (
 )
 from hidream_contract.live.requests_model import (
     Intent,
+    cannot_be_task,
     expectation_for,
     header_parameters,
     names_real_image,
@@ -72,6 +74,7 @@ from hidream_contract.live.runner import LiveRun
 from hidream_contract.live.samples import curl_sample, python_sample
 from hidream_contract.live.settings import UsageError, load
 from hidream_contract.live.surface import coverage, documented_surface, share
+from hidream_contract.live.tokens import documented_forms, other_forms
 from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
 from hidream_contract.project import CONFIG, ROOT, SCRIPTS
 from hidream_contract.spec import SPEC_PATH, production_base_url, submit
@@ -244,6 +247,8 @@ DRIFT = {
     "refuse-empty-user-id": ("accepted_when_valid", "API-User-ID"),
     "empty-task-id": ("result_readable", "task_id"),
     "auth-scheme-changed": ("auth_scheme_kept", "Authorization"),
+    "bare-token": ("auth_scheme_kept", "Authorization"),  # no challenge: the other forms tell (issue 33)
+    "api-key-scheme": ("auth_scheme_kept", "Authorization"),
     "ignore-auth": ("auth_enforced", "Authorization"),
     "ignore-bad-token": ("auth_enforced", "Authorization"),
     "wrong-content-type": ("content_type_conformance", "Content-Type"),
@@ -1079,6 +1084,122 @@ def test_a_changed_auth_scheme_is_drift_named_not_a_refused_token(tmp_path: Path
     assert faithful.status == 2  # a Bearer challenge: the token itself is refused
     assert "the token was refused" in faithful.output
     assert drift_rows(faithful.report) == set()
+
+
+# --- a refused token, or a changed auth scheme without a challenge (issue 33) ---------------------------
+
+NO_CHALLENGE = {
+    "bare-token": "`Authorization: <token>`",
+    "api-key-scheme": "`Authorization: Api-Key <token>`",
+}
+
+
+@pytest.mark.parametrize("budget", [1, 2, SWEEP_BUDGET, None])
+@pytest.mark.parametrize("mode", sorted(NO_CHALLENGE))
+def test_a_service_that_takes_the_token_in_another_form_without_a_challenge_is_drift(
+    mode: str, budget: int | None
+) -> None:
+    outcome, standin = in_process(mode, budget)
+    assert outcome.exit_status == 1, outcome.could_not_run
+    drift = next(f for f in outcome.drifts if f.probe.startswith("token as"))
+    assert (drift.check, drift.field) == ("auth_scheme_kept", "Authorization")
+    assert f"takes the token as {NO_CHALLENGE[mode]}" in drift.service_did
+    assert "`Authorization: Bearer <token>`" in drift.spec_says  # what the spec's security scheme says
+    assert "WWW-Authenticate: (none)" in drift.service_did
+    assert not any("the token was refused" in reason for reason in outcome.could_not_run)
+    # The other forms carried the token: counted like it (the two auth probes alone bill nobody),
+    # sent with a body that cannot be a task, so nothing was created or spent.
+    assert outcome.traffic.unbilled == 2
+    assert (standin.accepted_tasks, outcome.budget.possible) == (0, 0)
+    assert CANARY not in drift.reproduce
+    assert "$HIDREAM_API_TOKEN" in drift.reproduce
+    assert "--data-raw '{}'" in drift.reproduce
+
+
+def test_the_report_names_the_form_the_service_takes_and_never_the_token(tmp_path: Path) -> None:
+    run = check_run(tmp_path, "bare-token", budget=1)  # check_run asserts the canary is nowhere
+    assert run.status == 1, run.output
+    assert "drift: auth_scheme_kept on Authorization" in run.output
+    assert "takes the token as `Authorization: <token>`" in run.report
+    assert '-H "Authorization: $HIDREAM_API_TOKEN"' in run.report  # the reproduction reads it
+    assert "the token was refused" not in run.output
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"), [("faithful", "the token was refused"), ("auth-envelope", "seems refused")]
+)
+def test_a_token_refused_in_every_form_stays_could_not_run(mode: str, said: str) -> None:
+    with running_standin(mode, token="another-accounts-token") as standin:
+        config = load({**FAST, "HIDREAM_API_TOKEN": CANARY, "HIDREAM_API_BASE_URL": standin.base_url})
+        outcome = LiveRun(config).run()
+    assert outcome.exit_status == 2
+    assert outcome.drifts == []
+    (reason,) = outcome.could_not_run
+    assert said in reason
+    assert f"The same token in {len(other_forms())} other forms" in reason
+    assert CANARY not in reason
+    asked = [name for name in outcome.probes_run if name.startswith("token as")]
+    assert len(asked) == len(other_forms())  # every other form was asked, once
+    assert "token as Authorization: <token>" in asked
+    assert "token as Authorization: Token <token>" in asked
+    assert standin.accepted_tasks == 0
+
+
+def test_the_other_forms_are_the_common_ones_but_the_documented_one() -> None:
+    documented = [form for _, form in documented_forms()]
+    assert [form.label for form in documented] == ["`Authorization: Bearer <token>`"]  # read from the spec
+    assert not set(documented) & set(other_forms())
+    assert {form.scheme for form in other_forms() if form.header == "Authorization"} >= {
+        "",
+        "Token",
+        "Api-Key",
+    }
+
+
+def test_guard_sends_the_token_in_another_form_only_with_a_body_that_cannot_be_a_task() -> None:
+    adapter = GuardedAdapter(
+        budget=Budget(1),
+        traffic=Traffic(),
+        min_interval_s=0.0,
+        timeout_s=5.0,
+        deadline=1e18,
+        retries=0,
+        max_retry_wait_s=0.0,
+        account_authorization_digest=authorization_digest(f"Bearer {CANARY}"),
+        account_token_digest=authorization_digest(CANARY),
+        cannot_be_task=cannot_be_task,
+    )
+    with running_standin("bare-token", token=CANARY) as standin, make_session(adapter) as session:
+        url = standin.base_url + SUBMIT_PATH
+        for headers in (
+            {"Authorization": CANARY},
+            {"Authorization": f"Token {CANARY}"},
+            {"X-API-Key": CANARY},
+        ):
+            with pytest.raises(CouldNotRun, match="a body that could be a task"):
+                session.post(url, json=SAMPLE, headers=headers, timeout=5)
+        assert standin.requests == 0  # refused before anything left
+        # The empty body goes (this service takes the bare token, and rejects the body)...
+        assert session.post(url, json={}, headers={"Authorization": CANARY}, timeout=5).json()["code"] == 1001
+        assert (adapter.traffic.sent, adapter.traffic.unbilled) == (1, 0)  # ...counted as carrying the token
+        adapter.budget.accepted = 1  # and, like the documented form, refused once the budget is spent
+        with pytest.raises(BudgetExhausted):
+            session.post(url, json={}, headers={"Authorization": f"Api-Key {CANARY}"}, timeout=5)
+        assert (standin.requests, standin.accepted_tasks) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "harmless"),
+    [
+        ({}, True),
+        ({"upsale_ratio": 2}, True),
+        ([], True),
+        (SAMPLE, False),
+        ({**SAMPLE, "upsale_ratio": 3}, False),
+    ],
+)
+def test_a_body_that_cannot_be_a_task_is_invalid_and_names_no_image(body: object, harmless: bool) -> None:
+    assert cannot_be_task(json.dumps(body)) is harmless
 
 
 def test_an_empty_task_id_is_drift_on_the_read_the_spec_links_it_to() -> None:

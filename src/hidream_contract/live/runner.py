@@ -25,10 +25,10 @@ from hidream_contract.live import checks, fuzz, results
 from hidream_contract.live.findings import LiveResult, Observation
 from hidream_contract.live.guard import Budget, BudgetExhausted, CouldNotRun, NoAnswer
 from hidream_contract.live.judge import Judge
-from hidream_contract.live.probes import INVALID_TOKEN, Plan, Probe, TokenEvidence, plan
+from hidream_contract.live.probes import INVALID_TOKEN, Plan, Probe, TokenEvidence, negative_probes, plan
 from hidream_contract.live.settings import LiveSettings
 from hidream_contract.live.surface import Sent
-from hidream_contract.live.tokens import TokenWatch
+from hidream_contract.live.tokens import TokenRefused, TokenWatch, ask_other_forms
 from hidream_contract.live.wire import Wire
 from hidream_contract.spec import SPEC_PATH, submit
 
@@ -58,6 +58,10 @@ class LiveRun:
         self.judge = Judge(self.outcome, self.wire, retries=config.retries)
         self._operation = schemathesis.openapi.from_path(SPEC_PATH)[SUBMIT_PATH][submit().method]
         self._tokens = TokenWatch()
+        # The body the token in other forms is sent with: the TOKEN_ONLY probe's (the spec calls it invalid).
+        self._harmless_body = next(
+            p.body for p in negative_probes() if p.token_evidence is TokenEvidence.TOKEN_ONLY
+        )
         self._sample_answered = False
 
     def run(self) -> LiveResult:
@@ -147,7 +151,16 @@ class LiveRun:
         self._result_reads.note(probe.name, response)
         scheme_changed = self._tokens.scheme_changed(probe.token_evidence, response)
         if probe.token_evidence is not None and scheme_changed is None:
-            self._tokens.note(probe.token_evidence, response)  # a refused token ends the run unjudged
+            try:
+                self._tokens.note(probe.token_evidence, response)
+            except TokenRefused as refused:  # ends the run unjudged: refused (2), or taken otherwise (1)
+                raise ask_other_forms(
+                    refused,
+                    watch=self._tokens,
+                    wire=self.wire,
+                    outcome=self.outcome,
+                    body=self._harmless_body,
+                ) from None
         conclusive = self.judge.check(probe.name, case, response)
         if scheme_changed is not None:  # judged (auth_scheme_kept names it), and nothing more can run
             raise scheme_changed
