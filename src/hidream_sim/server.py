@@ -120,6 +120,7 @@ MODES: dict[str, Mode] = {
     "accept-imageless": Mode("drift", "a body without a usable `image` is accepted as a task"),
     "refuse-notify-url": Mode("drift", "fails only when the optional `notify_url` is present"),
     "refuse-api-user-id": Mode("drift", "fails only when the optional `API-User-ID` header is present"),
+    "notify-url-500": Mode("drift", "a gateway's HTML 500 whenever the optional `notify_url` is present"),
     "moved-308": Mode(
         "drift", f"the operation answers 308 with Location: the same path under {MOVED_PREFIX} (which works)"
     ),
@@ -537,6 +538,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = _lenient(raw) if mode == "lenient-json" else None
         if mode == "accept-anything":
             self._task(body if isinstance(body, dict) else {})
+            return
+        if mode == "notify-url-500" and isinstance(body, dict) and "notify_url" in body:
+            self._send_raw(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
             return
         if not isinstance(body, dict):
             self._reject(texts["json"])
