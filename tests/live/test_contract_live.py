@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -1302,3 +1303,27 @@ def test_the_script_with_no_token_is_a_usage_error_and_sends_nothing(tmp_path: P
     assert "HIDREAM_API_TOKEN is not set" in run.output
     assert run.standin is not None
     assert run.standin.requests == 0
+
+
+@pytest.mark.slow
+def test_the_script_never_says_drift_when_its_environment_fails(tmp_path: Path) -> None:
+    """1 means drift and nothing else: a Python that fails before the check (here, one that always
+    exits 1, as a broken install would) makes the script say 2."""
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    for name in ("contract-live", "env.sh"):
+        shutil.copy2(SCRIPTS / name, tmp_path / "scripts" / name)
+    broken = tmp_path / ".venv" / "bin" / "python"
+    broken.write_text("#!/bin/sh\necho 'Traceback: broken' >&2\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIDREAM_")}
+    done = subprocess.run(
+        [str(tmp_path / "scripts" / "contract-live")],
+        env={**env, "HIDREAM_API_TOKEN": CANARY},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "could not run (exit 2)" in done.stderr
