@@ -35,6 +35,7 @@ from schemathesis.config import SchemathesisConfig
 
 from hidream import Secret
 from hidream_contract.live.__main__ import main
+from hidream_contract.live.auth import authorization_scheme, documented_forms, other_forms
 from hidream_contract.live.findings import LiveResult
 from hidream_contract.live.guard import (
     Budget,
@@ -75,7 +76,6 @@ from hidream_contract.live.runner import LiveRun
 from hidream_contract.live.samples import curl_sample, python_sample
 from hidream_contract.live.settings import UsageError, load
 from hidream_contract.live.surface import coverage, documented_surface, share
-from hidream_contract.live.tokens import documented_forms, other_forms
 from hidream_contract.mock_checks import MOCK_CHECKS, MOCK_EXCLUDED_CHECKS
 from hidream_contract.project import CONFIG, ROOT, SCRIPTS
 from hidream_contract.spec import SPEC_PATH, production_base_url, submit
@@ -1183,6 +1183,7 @@ def test_a_token_refused_in_every_form_stays_could_not_run(mode: str, said: str)
 def test_the_other_forms_are_the_common_ones_but_the_documented_one() -> None:
     documented = [form for _, form in documented_forms()]
     assert [form.label for form in documented] == ["`Authorization: Bearer <token>`"]  # read from the spec
+    assert authorization_scheme() == "Bearer"  # what the wire sends
     assert not set(documented) & set(other_forms())
     assert {form.scheme for form in other_forms() if form.header == "Authorization"} >= {
         "",
@@ -1327,3 +1328,21 @@ def test_the_script_never_says_drift_when_its_environment_fails(tmp_path: Path) 
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "could not run (exit 2)" in done.stderr
+
+
+def test_an_error_of_the_check_mid_run_is_exit_2_even_after_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never 1 for an error of its own (issue 27): drift seen, then a bug of the check, is 2, and the
+    report is still written, naming the error (and the drift seen before it)."""
+    from hidream_contract.live import results
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"a bug of the check (Bearer {CANARY})")
+
+    monkeypatch.setattr(results.ResultReads, "run", broken)
+    run = check_run(tmp_path, "rename-task-id", budget=SWEEP_BUDGET)  # asserts the canary is nowhere
+    assert run.status == 2, run.output
+    assert "internal error of the check (a bug, not drift): RuntimeError" in run.output
+    assert ("envelope_conformance", "result.task_id") in drift_rows(run.report)
+    assert "(exit status 2)" in run.report

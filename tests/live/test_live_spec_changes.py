@@ -29,7 +29,16 @@ import pytest
 import yaml
 
 from hidream_contract.live.probes import default_budget, paid_probes
+from hidream_contract.live.requests_model import validator_for
 from hidream_contract.live.surface import documented_surface
+from hidream_contract.live.values import (
+    CHECK_ID,
+    DOC_URL,
+    RUN_ID,
+    NoValidValue,
+    callback_url_fields,
+    valid_value,
+)
 from hidream_contract.project import ROOT
 from hidream_contract.spec import SPEC_PATH, load, submit
 from hidream_sim import StandIn, running_standin
@@ -238,3 +247,45 @@ def test_an_error_of_the_check_is_exit_2_never_1(tmp_path: Path) -> None:
     assert run.status == 2, run.output
     assert "internal error of the check: KeyError" in run.output
     assert run.standin.requests == 0
+
+
+# --- values from a schema (values.py) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        ({"type": "integer", "examples": [7]}, 7),
+        ({"type": "integer", "minimum": 0}, 0),
+        ({"type": "integer", "exclusiveMinimum": 5, "multipleOf": 4}, 8),
+        ({"type": "integer", "maximum": -3}, -3),
+        ({"type": "number", "minimum": 0.5}, 0.5),
+        ({"type": "boolean"}, True),
+        ({"type": "string", "enum": ["a", "b"], "default": "a"}, "a"),
+        ({"type": "string", "const": "fixed"}, "fixed"),
+        ({"type": "string", "format": "uri"}, DOC_URL),
+        ({"type": "string", "maxLength": 4}, "hidr"),
+        ({"type": "array", "items": {"type": "integer"}, "minItems": 2}, [1, 1]),
+        ({"type": ["null", "integer"], "minimum": 3}, 3),
+    ],
+)
+def test_a_valid_value_is_built_from_the_schema_and_valid(schema: dict[str, Any], expected: Any) -> None:
+    value = valid_value(schema, name="f")
+    assert value == expected
+    assert validator_for(schema).is_valid(value)
+
+
+def test_values_from_a_schema_follow_the_spec_not_a_list() -> None:
+    # A free string is unique to the run (an id may be deduplicated), the same all run long.
+    text = valid_value({"type": "string", "minLength": 30}, name="f")
+    assert text.startswith(CHECK_ID)
+    assert len(text) >= 30
+    assert valid_value({"type": "string"}, name="g") == valid_value({"type": "string"}, name="h") == RUN_ID
+    # A header's first value that is not its default: sending the default says little.
+    assert valid_value({"enum": ["zh", "en"], "default": "zh"}, name="h", prefer_non_default=True) == "en"
+    # The field a callback of the submit takes its URL from gets a documentation host, read from the
+    # spec's callback expression, whatever the field is called.
+    assert callback_url_fields() == {"notify_url"}
+    assert valid_value({"type": "string"}, name="notify_url") == DOC_URL
+    with pytest.raises(NoValidValue, match="give it `examples` in the spec"):
+        valid_value({"type": "string", "pattern": "^[0-9]{4}$"}, name="code")

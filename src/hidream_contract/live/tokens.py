@@ -22,81 +22,19 @@ for them, or the deadline, ends the run as any other request would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from hidream_contract.live import checks
+from hidream_contract.live.auth import other_forms, spec_says
 from hidream_contract.live.findings import LiveResult, Observation
 from hidream_contract.live.guard import TRANSIENT_STATUSES, CouldNotRun, NoAnswer
 from hidream_contract.live.probes import TokenEvidence
-from hidream_contract.live.requests_model import spec
 from hidream_contract.live.wire import Wire
-from hidream_contract.spec import resolve, submit
+from hidream_contract.spec import submit
 
 
 class TokenRefused(CouldNotRun):
     """The account's token was refused in the documented form (before the other forms are asked)."""
-
-
-@dataclass(frozen=True)
-class TokenForm:
-    header: str
-    scheme: str  # "" for the bare token
-
-    @property
-    def label(self) -> str:
-        """How reports name it: `Authorization: Token <token>` (never the token itself)."""
-        return f"`{self.header}: {self.scheme + ' ' if self.scheme else ''}<token>`"
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.header.lower(), self.scheme.lower()
-
-
-# The forms gateways commonly take an API token in; the spec's documented one is left out when asking.
-COMMON_FORMS = (
-    TokenForm("Authorization", "Bearer"),
-    TokenForm("Authorization", ""),
-    TokenForm("Authorization", "Token"),
-    TokenForm("Authorization", "Api-Key"),
-    TokenForm("Authorization", "ApiKey"),
-    TokenForm("Authorization", "Key"),
-    TokenForm("X-API-Key", ""),
-)
-
-
-def _security_schemes() -> list[tuple[str, dict[str, Any]]]:
-    """(name, resolved scheme) of each security scheme the submit's security requirements name."""
-    schemes = spec().get("components", {}).get("securitySchemes", {})
-    operation = spec()["paths"][submit().path][submit().method.lower()]
-    names = [n for requirement in operation.get("security", spec().get("security", [])) for n in requirement]
-    return [(name, resolve(schemes.get(name, {}))) for name in dict.fromkeys(names)]
-
-
-def documented_forms() -> list[tuple[str, TokenForm]]:
-    """(scheme name, form) of each way the spec's security schemes take the token in a header."""
-    found = []
-    for name, scheme in _security_schemes():
-        if scheme.get("type") == "http" and scheme.get("scheme"):
-            http_scheme = str(scheme["scheme"])
-            found.append((name, TokenForm("Authorization", http_scheme[:1].upper() + http_scheme[1:])))
-        elif scheme.get("type") == "apiKey" and scheme.get("in") == "header" and scheme.get("name"):
-            found.append((name, TokenForm(str(scheme["name"]), "")))
-    return found
-
-
-def other_forms() -> list[TokenForm]:
-    """The common forms the spec does not document: what is asked when the documented one is refused."""
-    documented = {form.key for _, form in documented_forms()}
-    return [form for form in COMMON_FORMS if form.key not in documented]
-
-
-def spec_says() -> str:
-    forms = documented_forms()
-    if not forms:
-        return "the spec documents no security scheme that takes the token in a header"
-    shown = "; ".join(f"{name}: {form.label}" for name, form in forms)
-    return f"the operation takes the token as {shown}"
 
 
 class TokenWatch:

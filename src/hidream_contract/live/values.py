@@ -145,10 +145,10 @@ def _number(schema: dict[str, Any], *, integer: bool) -> float | int:
     step = schema.get("multipleOf", 1 if integer else None)
     low = schema.get("minimum")
     if "exclusiveMinimum" in schema and not isinstance(schema["exclusiveMinimum"], bool):
-        low = schema["exclusiveMinimum"] + (step or 1)
+        low = schema["exclusiveMinimum"] + 1
     high = schema.get("maximum")
     if "exclusiveMaximum" in schema and not isinstance(schema["exclusiveMaximum"], bool):
-        high = schema["exclusiveMaximum"] - (step or 1)
+        high = schema["exclusiveMaximum"] - 1
     value = low if low is not None else (min(high, 1) if high is not None else 1)
     if step:
         value = -(-value // step) * step  # the first multiple at or above it

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from hidream_contract.live.auth import authorization_scheme
 from hidream_contract.live.guard import (
     Budget,
     FreeReads,
@@ -43,7 +44,7 @@ class Wire:
         self.started = time.monotonic()
         self.max_run_s = config.max_run_s
         self._token = config.token
-        self.authorization = f"Bearer {config.token.reveal()}"
+        self.authorization = f"{authorization_scheme()} {config.token.reveal()}"  # the spec's scheme
         self.authorization_digest = authorization_digest(self.authorization)
         self.adapter = GuardedAdapter(
             budget=budget,
@@ -86,9 +87,7 @@ class Wire:
         for name, value in request.headers.items():
             if name.lower() in NOISY_HEADERS or name.lower().startswith("x-schemathesis"):
                 continue
-            if name.lower() == "authorization" and value == self.authorization:
-                parts += ["-H", '"Authorization: Bearer $HIDREAM_API_TOKEN"']
-            elif self._token.reveal() in f"{name}: {value}":  # the token in another form: by reference
+            if self._token.reveal() in f"{name}: {value}":  # the token, in any form: by reference
                 pieces = f"{name}: {value}".split(self._token.reveal())
                 parts += ["-H", '"' + "$HIDREAM_API_TOKEN".join(map(_double_quoted, pieces)) + '"']
             else:
