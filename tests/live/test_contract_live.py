@@ -1161,7 +1161,13 @@ def test_the_report_names_the_form_the_service_takes_and_never_the_token(tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("mode", "said"), [("faithful", "the token was refused"), ("auth-envelope", "seems refused")]
+    ("mode", "said"),
+    [
+        ("faithful", "the token was refused"),  # 401 with a Bearer challenge
+        ("bare-token", "the token was refused"),  # 401 without a challenge (this account's token is not it)
+        ("api-key-scheme", "the token was refused"),
+        ("auth-envelope", "seems refused"),  # HTTP 200 with code 401
+    ],
 )
 def test_a_token_refused_in_every_form_stays_could_not_run(mode: str, said: str) -> None:
     with running_standin(mode, token="another-accounts-token") as standin:
