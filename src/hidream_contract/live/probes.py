@@ -300,7 +300,7 @@ def paid_probes() -> list[Probe]:
     full = dict(examples()["imageBase64"])
     full.update(_values([name for name in optional_fields() if name not in full]))
     python = python_sample()
-    base = _base_paid_probes(python.data, dict(python.headers), full)
+    base = _base_paid_probes(dict(python.data), dict(python.headers), full)
     values = [
         Probe(
             f"{name} {value!r} (a documented value)",

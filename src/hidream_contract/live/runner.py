@@ -22,6 +22,7 @@ from typing import Any
 import schemathesis
 
 from hidream_contract.live import checks, fuzz, results
+from hidream_contract.live.auth import authorization_scheme
 from hidream_contract.live.findings import LiveResult, Observation
 from hidream_contract.live.guard import TRANSIENT_STATUSES, Budget, BudgetExhausted, CouldNotRun, NoAnswer
 from hidream_contract.live.judge import Judge
@@ -142,7 +143,7 @@ class LiveRun:
         if probe.auth == "token":
             headers["Authorization"] = self.wire.authorization
         elif probe.auth == "invalid":
-            headers["Authorization"] = f"Bearer {INVALID_TOKEN}"
+            headers["Authorization"] = f"{authorization_scheme()} {INVALID_TOKEN}"  # the spec's scheme
         response: Any
         operation = self._schema[probe.path]["POST"]
         try:
