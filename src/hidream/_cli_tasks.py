@@ -19,7 +19,7 @@ from hidream import _cli_output as output
 from hidream._client import HiDream
 from hidream._core import DEFAULT_DEADLINE
 from hidream._model import TaskResult
-from hidream._paths import check_target
+from hidream._paths import MAX_NAME_BYTES, check_target
 from hidream._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_POLL_INTERVAL
 from hidream.errors import DownloadError, HiDreamError, TaskFailedError, TaskRefusedError
 
@@ -45,6 +45,8 @@ def _output(text: str) -> Path | str:
     if text == STDOUT:
         return STDOUT
     path = Path(text).expanduser()
+    if len(path.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise argparse.ArgumentTypeError(f"the file name is longer than {MAX_NAME_BYTES} bytes")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name")
     if not path.parent.is_dir():

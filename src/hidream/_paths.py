@@ -120,6 +120,8 @@ def check_target(
 
     `how` is what the message tells the user to pass to replace an existing file (`--force` in the CLI).
     """
+    if "\0" in str(path):
+        raise InvalidInputError(field, f"{str(path)!r} holds a NUL character, which no file name may")
     if within is not None:
         why = leads_out(within, path)
         if why is not None:
