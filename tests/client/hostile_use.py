@@ -6,8 +6,8 @@ must end with: the library's `upscale.download(…, within=OUTDIR, overwrite=…
 `result -o`, and batch (its sync and async API and its CLI). `test_hostile_use.py` runs every cell;
 whatever the cell, nothing outside the place named is written and what the row keeps is kept.
 
-`STRINGS` × `SHOWN_AT`: hostile strings (terminal escapes, a forged line, bidi, the token, a huge
-value, a shell command) put where a server, a file name or a URL puts them, × every place the CLI and
+`STRINGS` x `SHOWN_AT`: hostile strings (terminal escapes, a forged line, bidi, the token, a huge
+value, a shell command) put where a server, a file name or a URL puts them, x every place the CLI and
 batch print; each cell checks the output is inert (no control character reaches the terminal, no
 forged line, no token, bounded) and that every command printed for pasting is shell-quoted.
 
@@ -89,7 +89,7 @@ class Scene:
         (self.outside / "secret.txt").write_text("the user's own file\n")
 
     def outside_names(self) -> list[str]:
-        return sorted(os.listdir(self.outside))
+        return sorted(path.name for path in self.outside.iterdir())
 
 
 Build = Callable[[Scene], None]
@@ -273,7 +273,7 @@ def keeps_notes(scene: Scene, kind: str) -> None:
 
 def safe_names(scene: Scene, kind: str) -> None:
     outside_untouched(scene)
-    for folder, dirs, names in os.walk(scene.out):
+    for _, dirs, names in os.walk(scene.out):
         for name in [*dirs, *names]:
             assert name.isprintable(), f"an unsafe name was written: {name!r}"
             assert len(name.encode()) <= 255, name
@@ -318,7 +318,7 @@ PLACES: Final[tuple[Place, ...]] = (
         "read-only",
         "a read-only file (0444), even with `--force`",
         read_only,
-        {op: KEPT_BEFORE_PAYING for op in OPERATIONS} | {"download": Outcome(KEPT, "kept, as `cp` keeps it")},
+        dict.fromkeys(OPERATIONS, KEPT_BEFORE_PAYING) | {"download": Outcome(KEPT, "kept, as `cp` keeps it")},
         keeps_read_only,
         force=True,
     ),
@@ -407,14 +407,14 @@ PLACES: Final[tuple[Place, ...]] = (
         "socket",
         "a Unix socket",
         a_socket,
-        {op: KEPT_BEFORE_PAYING for op in OPERATIONS},
+        dict.fromkeys(OPERATIONS, KEPT_BEFORE_PAYING),
         keeps_kind(stat.S_ISSOCK),
     ),
     Place(
         "directory",
         "a directory",
         a_folder,
-        {op: KEPT_BEFORE_PAYING for op in OPERATIONS},
+        dict.fromkeys(OPERATIONS, KEPT_BEFORE_PAYING),
         keeps_kind(stat.S_ISDIR),
     ),
     Place(

@@ -1,4 +1,4 @@
-"""Every place a tool may be asked to write × every operation that writes, sync, async and the CLI.
+"""Every place a tool may be asked to write x every operation that writes, sync, async and the CLI.
 
 The table is `tests/client/hostile_use.py` (`PLACES`, rendered into docs/client.md). Whatever the
 cell: the outcome the table names (written / kept before paying / paid but unsaved, with the exit
@@ -163,7 +163,8 @@ def _check_api(outcome: Outcome, error: BaseException | None) -> None:
     elif outcome.kind == KEPT:
         assert isinstance(error, InvalidInputError), f"expected InvalidInputError, got {error!r}"
     else:
-        assert isinstance(error, HiDreamError) and not isinstance(error, InvalidInputError), repr(error)
+        assert isinstance(error, HiDreamError), repr(error)
+        assert not isinstance(error, InvalidInputError), repr(error)
 
 
 def _cli_output(row: Place, op: str, base: str, target: Path, scene: Scene) -> tuple[int, str, str]:
