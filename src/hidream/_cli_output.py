@@ -147,12 +147,16 @@ def json_text(value: object) -> str:
     return "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in text)
 
 
+NOT_AS_IS: Final = "(some words shown escaped, cut or redacted: not for pasting as is)"
+
+
 def pasteable(argv: Sequence[str]) -> str:
-    """A command line to paste: each word shell-quoted (`shlex.join`), then made inert; a word that
-    holds control characters cannot be pasted as printed, and the line says so."""
-    command = shlex.join(argv)
-    shown = inert(command, limit=4 * MAX_SHOWN)
-    return shown if shown == command else shown + "  (control characters shown escaped)"
+    """A command line to paste: each word made inert (escaped, bounded, the token redacted), then
+    shell-quoted (`shlex.join`), so the line splits into exactly its words; a word that had to change
+    cannot be pasted as printed, and the line says so."""
+    words = [inert(word) for word in argv]
+    command = shlex.join(words)
+    return command if words == list(argv) else f"{command}  {NOT_AS_IS}"
 
 
 def report(error: HiDreamError, *, json_out: bool, out: TextIO, err: TextIO) -> int:

@@ -533,3 +533,75 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- hostile strings x every place the CLI and batch print -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A string a server, a file name or a URL may carry, and what must never reach the terminal raw."""
+
+    name: str
+    says: str
+    value: str
+    never_raw: tuple[str, ...]  # substrings that must not appear in the output as they are
+    in_file_name: bool = True  # a file may be named so (no `/`, no NUL, at most 255 bytes)
+
+
+TOKEN_VALUE: Final = "tok-SECRET-0123456789"  # tests.doubles.http.TOKEN, the environment's token
+
+STRINGS: Final[tuple[Hostile, ...]] = (
+    Hostile("escape", "ESC colour sequences and BEL", "t\x1b[31mRED\x1b[0m\x07", ("\x1b[31mRED", "\x07")),
+    Hostile(
+        "forged-line",
+        "CR and a newline that forge a line",
+        "t\r\nFAKE done all",
+        ("\nFAKE", "\rFAKE", "\r\n"),
+    ),
+    Hostile("bidi", "a right-to-left override", "t\u202egnp.exe", ("\u202e",)),
+    Hostile("c1", "a C1 control (CSI)", "t\x9b31mX", ("\x9b",)),
+    Hostile("shell", "a shell command", "t9; touch pwned #", ()),
+    Hostile("huge", "100,000 characters", "y" * 100_000, ("y" * 5000,), in_file_name=False),
+    Hostile("token", "the API token (pasted by mistake as a task id)", TOKEN_VALUE, (TOKEN_VALUE,)),
+)
+
+
+@dataclass(frozen=True)
+class ShownAt:
+    """A place the CLI or batch prints: how the hostile string gets there (`server`: what the test
+    server answers: success, pending, failed, rejected), and whether a command printed there is for
+    pasting (then it must split, as a shell splits it, into the words that run the same command)."""
+
+    name: str
+    says: str
+    server: str
+    pasteable: bool = False
+    terminal: bool = False  # stdout/stderr are terminals (the progress line, the rich bar)
+    needs_file_name: bool = False  # the string is put in a file name
+    bounded: bool = True  # False: --json prints the envelope whole (data; the client reads at most 1 MiB)
+
+
+SHOWN_AT: Final[tuple[ShownAt, ...]] = (
+    ShownAt("submit-id", "`submit` prints the server's task id", "success"),
+    ShownAt("submit-json", "`submit --json` prints the envelope", "success", bounded=False),
+    ShownAt("result-urls", "`result` prints the image URLs", "success"),
+    ShownAt("progress", "`submit --wait` on a terminal: the status line", "success", terminal=True),
+    ShownAt("resume", "`submit --wait`, the wait ends: the way back", "pending", pasteable=True),
+    ShownAt(
+        "result-arg", "`result TASK_ID --wait` (the task id given), the wait ends", "pending", pasteable=True
+    ),
+    ShownAt("error", "an error the service answers", "rejected"),
+    ShownAt("verbose", "`-v`: the request log", "success"),
+    ShownAt("batch-lines", "batch's plain lines: file names, task ids", "failed", needs_file_name=True),
+    ShownAt("batch-summary", "batch's summary table and problems", "failed", needs_file_name=True),
+    ShownAt("batch-bar", "batch's progress bar on a terminal", "failed", terminal=True, needs_file_name=True),
+    ShownAt("batch-dry-run", "`batch --dry-run`", "success", needs_file_name=True),
+    ShownAt(
+        "batch-resume",
+        "batch unfinished: the command to resume",
+        "success",
+        pasteable=True,
+        needs_file_name=True,
+    ),
+)
