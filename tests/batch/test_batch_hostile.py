@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import pytest
@@ -96,14 +96,21 @@ def test_any_error_at_any_step_is_recorded_against_its_input(
             if mode == "sync":
                 with hidream.HiDream(token=TOKEN, base_url=base) as client:
                     summary = hidream.batch.run(
-                        Faulty(client, step, error), URLS, tmp_path / "out", poll_interval=0.05, concurrency=2
+                        cast("hidream.HiDream", Faulty(client, step, error)),
+                        URLS,
+                        tmp_path / "out",
+                        poll_interval=0.05,
+                        concurrency=2,
                     )
             else:
 
                 async def run() -> hidream.batch.BatchSummary:
                     async with hidream.AsyncHiDream(token=TOKEN, base_url=base) as client:
                         return await hidream.batch.arun(
-                            AsyncFaulty(client, step, error), URLS, tmp_path / "out", poll_interval=0.05
+                            cast("hidream.AsyncHiDream", AsyncFaulty(client, step, error)),
+                            URLS,
+                            tmp_path / "out",
+                            poll_interval=0.05,
                         )
 
                 summary = anyio.run(run)

@@ -20,7 +20,7 @@ import os
 import socket
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -101,7 +101,7 @@ class Place:
     name: str
     says: str  # the doc's first column: what is at the place written
     build: Build
-    outcomes: dict[str, Outcome | NotApplicable]
+    outcomes: Mapping[str, Outcome | NotApplicable]
     keeps: Check
     rel: str = NAME  # the output's path in OUTDIR
     target: Callable[[Scene], Path] | None = None  # -o's and download's target, if not OUTDIR/rel
