@@ -239,3 +239,32 @@ def test_the_manual_shows_the_write_matrix_as_rendered_now() -> None:
     assert text.strip() == render().strip(), (
         "docs/client.md is stale: run `python -m tests.client.hostile_use`"
     )
+
+
+@pytest.mark.parametrize("mode", ["sync", "async", "cli"])
+def test_a_fifo_with_a_reader_gets_the_whole_image_in_place(mode: str, tmp_path: Path) -> None:
+    """The FIFO row's other half: with a reader there, the image goes through it (as `cat > fifo`)."""
+    scene = Scene(tmp_path)
+    pipe = scene.out / "pipe.png"
+    os.mkfifo(pipe)
+    reader = os.open(
+        pipe, os.O_RDONLY | os.O_NONBLOCK
+    )  # a reader, open before the write (the PNG fits the pipe)
+    try:
+        with server() as api:
+            if mode == "cli":
+                out, err = io.StringIO(), io.StringIO()
+                code = main(
+                    ["result", TASK_ID, "-o", str(pipe), "--base-url", api.url + "/gw"],
+                    stdout=out,
+                    stderr=err,
+                )
+                assert code == 0, err.getvalue()
+            else:
+                place = next(row for row in PLACES if row.name == "new")
+                assert _download(place, mode, api.url + "/gw", api.url + IMAGE_PATH, pipe, scene) is None
+        assert os.read(reader, 1 << 16) == PNG
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert leftovers(scene) == []
