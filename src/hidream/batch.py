@@ -539,7 +539,8 @@ class _Run:
         ]
         self.queue: Iterator[BatchItem] = iter(work)
         self.counts["pending"] = len(work)
-        self.where: dict[int, tuple[str, str | None]] = {}  # id(item) -> (its count now, its task id)
+        # The inputs in progress (at most `concurrency`): id(item) -> (its count now, its task id).
+        self.where: dict[int, tuple[str, str | None]] = {}
         self.callback_failures = 0
 
     @property
@@ -577,7 +578,10 @@ class _Run:
                 self.counts[leaving] -= 1
             if state in Counts.__dataclass_fields__:
                 self.counts[state] += 1
-            self.where[id(item)] = (state, task_id or item.task_id)
+            if state in ("submitting", "running"):
+                self.where[id(item)] = (state, task_id or item.task_id)
+            else:
+                self.where.pop(id(item), None)
             event = BatchEvent(item.source, state, self.snapshot(), task_id, output, detail)
             if (
                 state not in ("done", "skipped", "duplicate", "running", "submitting")
@@ -591,11 +595,15 @@ class _Run:
                 with self.lock:
                     self.callback_failures += 1
 
+    def begin(self, item: BatchItem) -> None:
+        with self.lock:
+            self.where[id(item)] = ("started", item.task_id)
+
     def crashed(self, item: BatchItem, error: BaseException) -> None:
         """An error no step expected (whatever its type): recorded against the input, in the manifest
         where it matters, so the worker goes on and the input is in the summary with its task id."""
         with self.lock:
-            where, task_id = self.where.get(id(item), (None, None))
+            where, task_id = self.where.pop(id(item), (None, None))
         detail = f"unexpected {_describe(error)}"
         if where == "submitting":  # sent, and no answer recorded: a task may exist
             self.journal.append(item.key, "lost", detail=detail)
@@ -603,8 +611,9 @@ class _Run:
         elif where == "running":  # paid for: the next run reads it and downloads again
             self.journal.append(item.key, "unsaved", task_id=task_id, detail=detail)
             self.emit(item, "unsaved", leaving="running", task_id=task_id, detail=detail)
-        elif where is None:  # nothing was sent for it: the next run tries again
+        elif where == "started":  # nothing was sent for it: the next run tries again
             self.emit(item, "not_accepted", detail=detail)
+        # None: the input had already ended (counted and recorded) when the error came
 
     def report_planned(self) -> None:
         """Events for the inputs the plan already settled (skipped, lost, failed, invalid, duplicate)."""
@@ -619,6 +628,7 @@ class _Run:
         with self.lock:
             if self.stopping:  # stopped since this worker took the item: it was never started
                 self.counts["pending"] += 1
+                self.where.pop(id(item), None)
                 return False
             allowed = self.budget is None or self.budget > 0
             if allowed and self.budget is not None:
@@ -855,6 +865,7 @@ def _plan_of(
 
 
 def _process(client: HiDream, state: _Run, item: BatchItem, wake: threading.Event) -> None:
+    state.begin(item)
     try:
         _process_steps(client, state, item, wake)
     except Exception as error:  # whatever it was: recorded against the input; the worker goes on
@@ -951,6 +962,7 @@ async def arun(
 
 
 async def _aprocess(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
+    state.begin(item)
     try:
         await _aprocess_steps(client, state, item)
     except Exception as error:  # as in the sync worker (a cancellation is no Exception: it goes on up)
