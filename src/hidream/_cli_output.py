@@ -167,11 +167,11 @@ def report(error: HiDreamError, *, json_out: bool, out: TextIO, err: TextIO) -> 
     return exit_code(error)
 
 
-def resume_hint(task_id: str, *, output: str | None = None) -> str:
+def resume_hint(task_id: str, *, output: str | None = None, force: bool = False) -> str:
     """The line that tells the user the task exists and how to pick it up again (shell-quoted)."""
     argv = [PROG, "result", task_id, "--wait"]
     if output is not None:
-        argv += ["-o", output]
+        argv += ["-o", output, *(["--force"] if force else [])]
     accepted = f"{PROG}: task {inert(task_id)} was accepted (and is billed)"
     return f"{accepted}; pick it up again with: {pasteable(argv)}"
 

@@ -217,18 +217,18 @@ def follow_to_end(client: HiDream, task_id: str, args: argparse.Namespace, out: 
         followed = follow(client, task_id, args, err, out)
     except KeyboardInterrupt:
         print(f"{output.PROG}: interrupted", file=err)
-        print(output.resume_hint(task_id, output=where), file=err)
+        print(output.resume_hint(task_id, output=where, force=args.force), file=err)
         return output.EXIT_INTERRUPTED
     except HiDreamError as error:
         code = output.report(error, json_out=args.json, out=out, err=err)
         if not isinstance(error, TaskFailedError | TaskRefusedError):
-            print(output.resume_hint(task_id, output=where), file=err)
+            print(output.resume_hint(task_id, output=where, force=args.force), file=err)
         else:
             print(f"{output.PROG}: task {output.inert(task_id)} ended without an image", file=err)
         return code
     except OSError as error:  # stdout closed under `-o -` (a broken pipe), or a full disk
         print(f"{output.PROG}: cannot write the image: {error.strerror or type(error).__name__}", file=err)
-        print(output.resume_hint(task_id, output=where), file=err)
+        print(output.resume_hint(task_id, output=where, force=args.force), file=err)
         return output.EXIT_OUTPUT
     return show(followed, args, out)
 
