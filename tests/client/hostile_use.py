@@ -589,6 +589,9 @@ SHOWN_AT: Final[tuple[ShownAt, ...]] = (
     ShownAt("progress", "`submit --wait` on a terminal: the status line", "success", terminal=True),
     ShownAt("resume", "`submit --wait`, the wait ends: the way back", "pending", pasteable=True),
     ShownAt(
+        "resume-output", "`submit -o PATH` (the string in PATH), the wait ends", "pending", pasteable=True
+    ),
+    ShownAt(
         "result-arg", "`result TASK_ID --wait` (the task id given), the wait ends", "pending", pasteable=True
     ),
     ShownAt("error", "an error the service answers", "rejected"),

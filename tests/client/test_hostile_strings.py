@@ -114,6 +114,9 @@ def command(string: Hostile, place: ShownAt, base: str, tmp_path: Path) -> list[
         return ["submit", str(image), "--wait", *POLL, *at]
     if name == "resume":
         return ["submit", str(image), "--wait", "--wait-timeout", "0.3", *POLL, *at]
+    if name == "resume-output":
+        target = tmp_path / f"{string.value[:200]}.png"
+        return ["submit", str(image), "-o", str(target), "--wait-timeout", "0.3", *POLL, *at]
     if name == "result-arg":
         return ["result", string.value, "--wait", "--wait-timeout", "0.3", *POLL, *at]
     if name == "verbose":
@@ -188,6 +191,8 @@ def _check_pasteable(string: Hostile, place: ShownAt, argv: list[str], err: str)
             line.split("pick it up again with: ", 1)[1] for line in err.splitlines() if "pick it up" in line
         ]
         expected = ["hidream-upscale", "result", string.value, "--wait"]
+        if place.name == "resume-output":
+            expected += ["-o", argv[argv.index("-o") + 1]]
     escaped = line.endswith(NOT_AS_IS)
     words = shlex.split(line.removesuffix(f"  {NOT_AS_IS}"))
     assert len(words) == len(expected), words  # escaped, cut or redacted, but never split or joined
