@@ -268,3 +268,18 @@ def test_a_fifo_with_a_reader_gets_the_whole_image_in_place(mode: str, tmp_path:
         os.close(reader)
     assert stat.S_ISFIFO(pipe.lstat().st_mode)
     assert leftovers(scene) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["é" * 300, "日本" * 100, "a\x1b[31m\r\n\x00b", "..", ".", "", "/etc/passwd", "\u202egnp.exe", "\ud800x"],
+)
+def test_a_name_made_safe_is_one_short_printable_component(name: str) -> None:
+    from hidream._paths import MAX_STEM_BYTES, safe_component
+
+    safe = safe_component(name)
+    assert safe
+    assert safe not in (".", "..")
+    assert "/" not in safe
+    assert safe.isprintable()
+    assert len(safe.encode("utf-8")) <= MAX_STEM_BYTES  # whole characters only: it encodes
