@@ -49,6 +49,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hidream_sim import results
+from hidream_sim.observed import ObservedCodes, about_problem
+from hidream_sim.replay import Cassette
 
 PREFIX = "/api-pub/gw/v3"
 OPERATION_PATH = "/image/image_upscaler/async"
@@ -134,6 +136,10 @@ MODES: dict[str, Mode] = {
     "empty-task-id": Mode("drift", "an accepted task's `result.task_id` is an empty string"),
     "auth-scheme-changed": Mode(
         "drift", "the token is taken as `Authorization: Token <t>`; Bearer gets 401, WWW-Authenticate: Token"
+    ),
+    "observed-codes": Mode(
+        "harmless",
+        "rejections carry the status, code and message the live check observed (--observed CATALOG)",
     ),
     "lenient-json": Mode(
         "harmless", "a body with a trailing comma (the provider's curl sample as written) is read as JSON"
@@ -243,6 +249,8 @@ class SimServer(ThreadingHTTPServer):
         task_seconds: float | None = None,
         slow_seconds: float = DEFAULT_SLOW_SECONDS,
         callback_hosts: tuple[str, ...] = (),
+        replay: Cassette | None = None,
+        observed: ObservedCodes | None = None,
     ) -> None:
         if mode not in SCENARIOS:
             raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(SCENARIOS)}")
@@ -264,6 +272,10 @@ class SimServer(ThreadingHTTPServer):
         self.sink: list[bytes] = []  # bodies posted to CALLBACK_SINK
         self._timers: list[threading.Timer] = []
         self.closed = False
+        self.replay = replay  # replay.py: every request answered from a cassette instead
+        if replay is not None:
+            replay.token = token
+        self.observed = observed  # observed.py: the codes the `observed-codes` scenario answers with
 
     def server_close(self) -> None:
         self.closed = True
@@ -441,6 +453,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.log.append(self._exchange)
         number = self.server.count_request()
         raw = self._read_body()
+        if self.server.replay is not None:  # replay.py: the recorded answer, or "not recorded"
+            answer = self.server.replay.answer(method, self.path, self.headers.items(), raw)
+            self._send_raw(answer.status, answer.body, answer.content_type, dict(answer.headers))
+            return
         problem = self._choose_scenario()
         self._exchange.path, self._exchange.scenario = urlsplit(self.path).path, self.scenario
         if problem:
@@ -501,6 +517,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized():
             if mode == "unauthenticated-500":
                 self._send(500, self._error(CODE_INTERNAL, texts["internal"]))
+                return
+            if self._send_observed("Authorization", {"WWW-Authenticate": "Bearer"}):
                 return
             status = 200 if mode == "auth-envelope" else 401
             scheme = "Token" if mode == "auth-scheme-changed" else "Bearer"
@@ -573,7 +591,20 @@ class _Handler(BaseHTTPRequestHandler):
             length = 0
         return self.rfile.read(min(max(length, 0), MAX_BODY_BYTES)) if length > 0 else b""
 
+    def _send_observed(self, about: str, extra: dict[str, str] | None = None) -> bool:
+        """In the observed-codes scenario, answer a rejection as the live check saw the service do."""
+        if self.scenario != "observed-codes" or self.server.observed is None:
+            return False
+        found = self.server.observed.answer(about, self.headers.get("X-accept-language"))
+        if found is None:
+            return False
+        envelope = {"code": found.code, "message": found.message, "request_id": str(uuid.uuid4())}
+        self._send(found.status, envelope, extra if found.status == 401 else None)
+        return True
+
     def _reject(self, message: str) -> None:
+        if self._send_observed(about_problem(message)):
+            return
         mode = self.scenario
         status = {"reject-400": 400, "rejection-500": 500}.get(mode, 200)
         envelope = self._error(CODE_INVALID_PARAMETER, message)
