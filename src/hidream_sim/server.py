@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import ipaddress
 import json
 import re
@@ -46,7 +47,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from hidream_sim import results
 from hidream_sim.observed import ObservedCodes, about_problem
@@ -93,6 +94,11 @@ MODES: dict[str, Mode] = {
     "flaky-429": Mode("harmless", "every other request is answered 429 with Retry-After: 0"),
     "echo-auth": Mode(
         "harmless", "rejection messages quote the Authorization header received (a leaky service)"
+    ),
+    "echo-auth-forms": Mode(
+        "harmless",
+        "every message, and a header, quotes the Authorization header in every escaped form "
+        "(raw, JSON, percent, HTML, backslash, base64)",
     ),
     # Drift: the service no longer matches the spec.
     "rename-task-id": Mode("drift", "`result.task_id` is sent as `result.taskId`"),
@@ -616,6 +622,8 @@ class _Handler(BaseHTTPRequestHandler):
         return {"code": code, "message": self._echo(message), "request_id": str(uuid.uuid4())}
 
     def _echo(self, message: str) -> str:
+        if self.scenario == "echo-auth-forms":
+            return f"{message} ({' | '.join(echo_forms(self.headers.get('Authorization') or ''))})"
         if self.scenario != "echo-auth":
             return message
         return f"{message} (Authorization: {self.headers.get('Authorization')})"
@@ -653,6 +661,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         content_type = {"wrong-content-type": "text/plain", "json-charset": "application/json; charset=utf-8"}
+        if self.scenario == "echo-auth-forms":
+            forms = echo_forms(self.headers.get("Authorization") or "")
+            extra = {**(extra or {}), "X-Echo-Authorization": forms[-1]}  # the base64 form
         self._send_raw(status, data, content_type.get(self.scenario, "application/json"), extra)
 
     def _send_raw(
@@ -676,6 +687,23 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(self.server.slow_seconds / 10)
             return
         self.wfile.write(data)
+
+
+def echo_forms(value: str) -> list[str]:
+    """`value` as a leaky service or proxy might echo it: raw, JSON-, percent-, HTML- and
+    backslash-escaped, the token alone in base64, then the whole value in base64 (last)."""
+    token = value.partition(" ")[2] or value
+    raw = value.encode("utf-8", "surrogatepass")
+    return [
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value).replace("/", "\\/")[1:-1],
+        quote(value, safe=""),
+        html.escape(value),
+        value.encode("unicode_escape").decode("ascii"),
+        base64.urlsafe_b64encode(token.encode("utf-8", "surrogatepass")).decode("ascii"),
+        base64.b64encode(raw).decode("ascii"),
+    ]
 
 
 def _validate(body: dict[str, Any], mode: str) -> list[str]:

@@ -138,6 +138,18 @@ class _Budget:
         return True
 
 
+def _redact_body(text: str, redact: Callable[[str], str]) -> str:
+    """A body's text redacted, and, when it is JSON, every string inside it too (decoded first): a
+    service that echoes an escaped form of the token inside JSON escapes it once more, a form the text
+    alone does not show."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return redact(text)
+    cleaned = _redact_all(parsed, redact)
+    return redact(text) if cleaned == parsed else json.dumps(cleaned, ensure_ascii=False)
+
+
 def _redact_all(value: Any, redact: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return redact(value)
@@ -250,6 +262,9 @@ def _entry(
         "_probe": label,
         "_attempt": attempt,
     }
+    for part in (request.get("postData"), response_part["content"]):
+        if part is not None and isinstance(part.get("text"), str):
+            part["text"] = _redact_body(part["text"], redact)
     redacted: dict[str, Any] = _redact_all(entry, redact)
     return redacted
 
