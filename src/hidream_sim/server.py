@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import ipaddress
 import json
 import re
@@ -46,9 +47,11 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from hidream_sim import results
+from hidream_sim.observed import ObservedCodes, about_problem
+from hidream_sim.replay import Cassette
 
 PREFIX = "/api-pub/gw/v3"
 OPERATION_PATH = "/image/image_upscaler/async"
@@ -92,6 +95,11 @@ MODES: dict[str, Mode] = {
     "flaky-429": Mode("harmless", "every other request is answered 429 with Retry-After: 0"),
     "echo-auth": Mode(
         "harmless", "rejection messages quote the Authorization header received (a leaky service)"
+    ),
+    "echo-auth-forms": Mode(
+        "harmless",
+        "every message, and a header, quotes the Authorization header in every escaped form "
+        "(raw, JSON, percent, HTML, backslash, base64)",
     ),
     # Drift: the service no longer matches the spec.
     "rename-task-id": Mode("drift", "`result.task_id` is sent as `result.taskId`"),
@@ -143,6 +151,10 @@ MODES: dict[str, Mode] = {
     "api-key-scheme": Mode(
         "drift",
         "the token is taken as `Authorization: Api-Key <t>`; Bearer gets 401 without WWW-Authenticate",
+    ),
+    "observed-codes": Mode(
+        "harmless",
+        "rejections carry the status, code and message the live check observed (--observed CATALOG)",
     ),
     "lenient-json": Mode(
         "harmless", "a body with a trailing comma (the provider's curl sample as written) is read as JSON"
@@ -252,6 +264,8 @@ class SimServer(ThreadingHTTPServer):
         task_seconds: float | None = None,
         slow_seconds: float = DEFAULT_SLOW_SECONDS,
         callback_hosts: tuple[str, ...] = (),
+        replay: Cassette | None = None,
+        observed: ObservedCodes | None = None,
     ) -> None:
         if mode not in SCENARIOS:
             raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(SCENARIOS)}")
@@ -273,6 +287,10 @@ class SimServer(ThreadingHTTPServer):
         self.sink: list[bytes] = []  # bodies posted to CALLBACK_SINK
         self._timers: list[threading.Timer] = []
         self.closed = False
+        self.replay = replay  # replay.py: every request answered from a cassette instead
+        if replay is not None:
+            replay.token = token
+        self.observed = observed  # observed.py: the codes the `observed-codes` scenario answers with
 
     def server_close(self) -> None:
         self.closed = True
@@ -454,6 +472,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.log.append(self._exchange)
         number = self.server.count_request()
         raw = self._read_body()
+        if self.server.replay is not None:  # replay.py: the recorded answer, or "not recorded"
+            answer = self.server.replay.answer(method, self.path, self.headers.items(), raw)
+            self._send_raw(answer.status, answer.body, answer.content_type, dict(answer.headers))
+            return
         problem = self._choose_scenario()
         self._exchange.path, self._exchange.scenario = urlsplit(self.path).path, self.scenario
         if problem:
@@ -514,6 +536,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized():
             if mode == "unauthenticated-500":
                 self._send(500, self._error(CODE_INTERNAL, texts["internal"]))
+                return
+            if self._send_observed("Authorization", {"WWW-Authenticate": "Bearer"}):
                 return
             status = 200 if mode == "auth-envelope" else 401
             scheme = "Token" if mode == "auth-scheme-changed" else "Bearer"
@@ -592,7 +616,20 @@ class _Handler(BaseHTTPRequestHandler):
             length = 0
         return self.rfile.read(min(max(length, 0), MAX_BODY_BYTES)) if length > 0 else b""
 
+    def _send_observed(self, about: str, extra: dict[str, str] | None = None) -> bool:
+        """In the observed-codes scenario, answer a rejection as the live check saw the service do."""
+        if self.scenario != "observed-codes" or self.server.observed is None:
+            return False
+        found = self.server.observed.answer(about, self.headers.get("X-accept-language"))
+        if found is None:
+            return False
+        envelope = {"code": found.code, "message": found.message, "request_id": str(uuid.uuid4())}
+        self._send(found.status, envelope, extra if found.status == 401 else None)
+        return True
+
     def _reject(self, message: str) -> None:
+        if self._send_observed(about_problem(message)):
+            return
         mode = self.scenario
         status = {"reject-400": 400, "rejection-500": 500}.get(mode, 200)
         envelope = self._error(CODE_INVALID_PARAMETER, message)
@@ -604,6 +641,8 @@ class _Handler(BaseHTTPRequestHandler):
         return {"code": code, "message": self._echo(message), "request_id": str(uuid.uuid4())}
 
     def _echo(self, message: str) -> str:
+        if self.scenario == "echo-auth-forms":
+            return f"{message} ({' | '.join(echo_forms(self.headers.get('Authorization') or ''))})"
         if self.scenario != "echo-auth":
             return message
         return f"{message} (Authorization: {self.headers.get('Authorization')})"
@@ -641,6 +680,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         content_type = {"wrong-content-type": "text/plain", "json-charset": "application/json; charset=utf-8"}
+        if self.scenario == "echo-auth-forms":
+            forms = echo_forms(self.headers.get("Authorization") or "")
+            extra = {**(extra or {}), "X-Echo-Authorization": forms[-1]}  # the base64 form
         self._send_raw(status, data, content_type.get(self.scenario, "application/json"), extra)
 
     def _send_raw(
@@ -664,6 +706,23 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(self.server.slow_seconds / 10)
             return
         self.wfile.write(data)
+
+
+def echo_forms(value: str) -> list[str]:
+    """`value` as a leaky service or proxy might echo it: raw, JSON-, percent-, HTML- and
+    backslash-escaped, the token alone in base64, then the whole value in base64 (last)."""
+    token = value.partition(" ")[2] or value
+    raw = value.encode("utf-8", "surrogatepass")
+    return [
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value).replace("/", "\\/")[1:-1],
+        quote(value, safe=""),
+        html.escape(value),
+        value.encode("unicode_escape").decode("ascii"),
+        base64.urlsafe_b64encode(token.encode("utf-8", "surrogatepass")).decode("ascii"),
+        base64.b64encode(raw).decode("ascii"),
+    ]
 
 
 def _validate(body: dict[str, Any], mode: str) -> list[str]:

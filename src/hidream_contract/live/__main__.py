@@ -47,14 +47,18 @@ def main(env: Mapping[str, str] | None = None) -> int:
         except settings.UsageError as exc:
             return _could_not_run(f"usage: {redact(str(exc))}")
         # Imported here: a usage error needs no schemathesis start-up.
+        from hidream_contract.live import cassette
         from hidream_contract.live.report import summary, write
         from hidream_contract.live.runner import LiveRun
         from hidream_contract.project import REPORTS
 
         reports = Path(env.get("HIDREAM_LIVE_REPORTS_DIR") or REPORTS)  # tests write elsewhere
-        outcome = LiveRun(config).run()
+        run = LiveRun(config)
+        recorder = cassette.record(run.wire.adapter)  # every request and answer, for the cassette
+        outcome = run.run()
         report_path = write(outcome, config, reports, redact)
-        print(redact(summary(outcome, config, report_path)))
+        kept = cassette.keep(recorder, outcome, config, reports, redact)  # beside the report
+        print(redact(summary(outcome, config, report_path) + "\n" + kept))
         return outcome.exit_status
     except Exception as exc:  # a bug of ours must not print the token, nor pass for drift
         return _could_not_run(f"internal error of the check: {type(exc).__name__}: {redact(str(exc))}")

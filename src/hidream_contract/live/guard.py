@@ -41,6 +41,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -200,7 +201,17 @@ class FreeReads(Protocol):
     def take(self, what: str) -> None: ...
 
 
+class Recorder(Protocol):
+    """Keeps every send and its answer (live/cassette.py): `transport()` sends, its result is returned."""
+
+    def send(
+        self, request: requests.PreparedRequest, transport: Callable[[], requests.Response]
+    ) -> requests.Response: ...
+
+
 class GuardedAdapter(HTTPAdapter):
+    recorder: Recorder | None = None  # set by the run that keeps a cassette (live/cassette.py)
+
     def __init__(
         self,
         *,
@@ -320,7 +331,7 @@ class GuardedAdapter(HTTPAdapter):
         exchange = self.traffic.begin(request)
         self.traffic.sent += 1
         try:
-            response = super().send(request, stream=True, timeout=timeout_s, **kwargs)
+            response = self._transport(request, timeout_s, kwargs)
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             self.traffic.lost += 1
             raise NoAnswer(f"{what}: no answer from {_origin(request)} ({type(exc).__name__})") from None
@@ -344,7 +355,7 @@ class GuardedAdapter(HTTPAdapter):
         """One send, settled with the budget (when billable). (None, attempt) when no readable answer came."""
         budget = self.budget if billable else None
         try:
-            response = super().send(request, stream=True, timeout=timeout_s, **kwargs)
+            response = self._transport(request, timeout_s, kwargs)
         except Exception as exc:
             why = _lost_or_raise(exc, what, request, budget)
             if budget is not None:
@@ -359,6 +370,13 @@ class GuardedAdapter(HTTPAdapter):
             return None, Attempt(response.status_code, evidence, note)
         self.traffic.record(response.status_code)
         return response, Attempt(response.status_code, evidence, note)
+
+    def _transport(
+        self, request: requests.PreparedRequest, timeout_s: float, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """The one place a request meets the network; the recorder, when set, sees every attempt."""
+        send = partial(HTTPAdapter.send, self, request, stream=True, timeout=timeout_s, **kwargs)
+        return send() if self.recorder is None else self.recorder.send(request, send)
 
     def _before_send(self, what: str) -> float:
         """Wait for the rate limit; the timeout this send may use (never past the run's deadline)."""
