@@ -171,6 +171,9 @@ FAULTS: dict[str, Mode] = {
     "echo-token-result": Mode(
         "fault", "result reads quote the Authorization header in `message` and a sub-task"
     ),
+    "result-image-redirect": Mode(
+        "fault", "a succeeded sub-task's `image` URL answers 302 to the file, as storage hosts may"
+    ),
 }
 SCENARIOS: dict[str, Mode] = {**MODES, **FAULTS}
 
