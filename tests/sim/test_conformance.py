@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import yaml
 
 from hidream import MalformedServerError
 from hidream_contract.conformance import KNOWN_GAPS, error_kind, hidream_adapter
+from hidream_contract.project import ROOT
 from hidream_sim import FAULTS, SCENARIOS, conformance, simulator
 from tests.sim.adapters.naive import Naive
 
@@ -88,6 +90,24 @@ def test_every_request_the_runner_sends_is_valid_against_the_protocol(tmp_path: 
             request = conformance.request_for(case, sim, "token-x", tmp_path)
             jsonschema.validate(request, request_schema)
             assert request["protocol"] == 2
+
+
+def test_the_guide_names_every_case_and_only_cases() -> None:
+    """docs/sdk-authors.md says, per part of the task's life, which cases test it: every case is named
+    there, and every case-like name there (`rejected-*` included) is a case."""
+    guide = (ROOT / "docs" / "sdk-authors.md").read_text(encoding="utf-8")
+    assert [case_id for case_id in CASES if f"`{case_id}`" not in guide] == []
+    prefixes = {case_id.split("-")[0] + "-" for case_id in CASES}
+    named = {name for name in re.findall(r"`([a-z0-9-]+\*?)`", guide) if name.startswith(tuple(prefixes))}
+    assert {"rejected-*", "token-refused*", "drift-empty-task-id"} <= named  # the check reads the guide
+    unknown = {
+        name
+        for name in named
+        if not (
+            name.rstrip("*") in CASES or (name.endswith("*") and any(c.startswith(name[:-1]) for c in CASES))
+        )
+    }
+    assert unknown == set()
 
 
 def _param(case_id: str) -> Any:
