@@ -104,14 +104,13 @@ class Naive:
                     return str((envelope.get("result") or {}).get("task_id"))
                 if answer.status_code != 200:
                     raise Failure("malformed_response", f"HTTP {answer.status_code}")
-                result = envelope["result"] if self.trusting else envelope.get("result")
-                if self.trusting:
-                    request_id = envelope["request_id"]  # the trusting SDK reads what the docs promise
-                    surfaced.append(f"request_id={request_id}")
-                    task_id = result["task_id"]
+                if self.trusting:  # it reads what the docs promise, unchecked: a missing field is a KeyError
+                    surfaced.append(f"request_id={envelope['request_id']}")
+                    task_id = envelope["result"]["task_id"]
                 else:
-                    task_id = (result or {}).get("task_id") if isinstance(result, dict) else None
-                    ids = (result or {}).get("sub_task_ids") if isinstance(result, dict) else None
+                    result = envelope.get("result")
+                    task_id = result.get("task_id") if isinstance(result, dict) else None
+                    ids = result.get("sub_task_ids") if isinstance(result, dict) else None
                     if not isinstance(task_id, str) or not isinstance(ids, list):
                         raise Failure("malformed_response", "task_id: missing from the accepted task")
                 return str(task_id)
