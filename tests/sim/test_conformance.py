@@ -181,6 +181,7 @@ NAIVE_FAILS: dict[str, tuple[Naive, str]] = {
     ),
     "extra-fields-on-submit": (Naive(strict=True), "outcome error (Failure), expected succeeded"),
     "extra-fields-on-result-read": (Naive(strict=True), "outcome error (Failure), expected succeeded"),
+    "extra-fields-on-rejection": (Naive(strict=True), "error kind malformed_response, expected rejected"),
     "json-with-charset": (Naive(exact_json=True), "outcome error (Failure), expected succeeded"),
     "documented-language-only": (Naive(language="en-US"), "billed 0, expected 1"),
     "documented-fields-only": (Naive(extra_body={"client": "naive/1.0"}), "billed 0, expected 1"),
