@@ -248,6 +248,7 @@ def check(
         problems.append(
             f"outcome {outcome}{f' ({error})' if error else ''}, expected {'|'.join(expect['outcome'])}"
         )
+    problems += _protocol_problems(observation)
     problems += _kind_problems(expect, observation)
     log = sim.log
     submits = [x for x in log if x.method == "POST" and x.path.endswith(OPERATION_PATH)]
@@ -284,6 +285,10 @@ def check(
         pattern = re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])")
         if not any(pattern.search(text) for text in texts):
             problems.append(f"no text the SDK showed names {word!r}")
+    if expect.get("names_the_task"):
+        ids = [task.task_id for task in sim.tasks if task.task_id]
+        if ids and not any(task_id in text for task_id in ids for text in texts):
+            problems.append("no text the SDK showed names the task (its task_id)")
     if expect.get("token_never_surfaces"):
         token = request["token"]
         surfaced = [str(text) for text in observation.get("surfaced", [])]
@@ -291,6 +296,26 @@ def check(
         if leaks:
             problems.append(f"the token surfaced in {len(leaks)} of {len(surfaced)} texts the SDK showed")
     return problems
+
+
+def _protocol_problems(observation: dict[str, Any]) -> list[str]:
+    """The observation against the schema's $defs/observation (when jsonschema is installed)."""
+    if observation.get("outcome") == "crash":  # the runner's own word for an adapter that crashed
+        return []
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - optional
+        return []
+    defs = schema()["$defs"]
+    errors = sorted(
+        jsonschema.Draft202012Validator({"$defs": defs, **defs["observation"]}).iter_errors(observation),
+        key=lambda error: list(error.absolute_path),
+    )
+    return [
+        f"the observation does not follow the adapter protocol at "
+        f"{'/'.join(map(str, error.absolute_path)) or 'its top'}: {error.validator} {error.validator_value!r}"
+        for error in errors[:3]
+    ]
 
 
 def _kind_problems(expect: dict[str, Any], observation: dict[str, Any]) -> list[str]:

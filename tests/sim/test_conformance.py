@@ -214,6 +214,8 @@ NAIVE_FAILS: dict[str, tuple[Naive, str]] = {
     "drift-task-id-renamed": (Naive(kinds=False), "error kind other, expected malformed_response"),
     "drift-image-object": (Naive(kinds=False), "error kind other, expected malformed_response|download"),
     "dripping-answer": (Naive(), "outcome submitted, expected timeout|error"),  # no deadline, only a timeout
+    "lifecycle-task-fails": (Naive(), "no text the SDK showed names the task (its task_id)"),
+    "lifecycle-task-refused": (Naive(), "no text the SDK showed names the task (its task_id)"),
 }
 
 
@@ -250,7 +252,22 @@ def test_an_error_kind_outside_the_vocabulary_is_a_problem() -> None:
         request = {"token": "x", "output_path": "/nonexistent/x.png"}
         observation = {"outcome": "error", "error_kind": "ServerError", "surfaced": ["HTTP 500"]}
         problems = conformance.check(case, observation, sim, request, 0.1)
-    assert problems[0].startswith("error kind 'ServerError' is not in the vocabulary (validation, auth,")
+    assert any(
+        p.startswith("error kind 'ServerError' is not in the vocabulary (validation, auth,") for p in problems
+    )
+    assert any("does not follow the adapter protocol at error_kind" in problem for problem in problems)
+
+
+def test_an_observation_outside_the_protocol_is_a_problem() -> None:
+    def sloppy(request: dict[str, Any]) -> dict[str, Any]:
+        return {"outcome": "succeeded", "surfaced": "one string, not a list", "seconds": "1.2"}
+
+    row = conformance.run_case(CASES["local-validation-ratio"], sloppy)
+    protocol = [problem for problem in row.problems if "does not follow the adapter protocol" in problem]
+    assert protocol == [
+        "the observation does not follow the adapter protocol at seconds: type 'number'",
+        "the observation does not follow the adapter protocol at surfaced: type 'array'",
+    ]
 
 
 def test_our_error_classes_map_to_the_kinds() -> None:
