@@ -380,3 +380,13 @@ def test_the_simulators_listen_where_told(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not N or LOW-HIGH"):
         conformance.Place.parse("127.0.0.1", "80-x")
     assert conformance.main(["--adapter", "true", "--ports", "9-8"]) == 2
+
+
+def test_our_clients_runner_takes_the_same_options(tmp_path: Path) -> None:
+    from hidream_contract import conformance as ours
+
+    junit = tmp_path / "junit.xml"
+    assert ours.main(["--case", "local-validation-ratio", "--junit", str(junit)]) == 0
+    suite = ElementTree.parse(junit).getroot()  # noqa: S314 (our own file, just written)
+    assert (suite.get("tests"), suite.get("failures")) == ("1", "0")
+    assert ours.main(["--case", "no-such-case"]) == 2
