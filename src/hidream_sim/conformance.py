@@ -451,6 +451,7 @@ def junit(rows: list[Row], sdk: str, *, expected_failures: dict[str, str] | None
                 case, "failure", message="; ".join(row.problems), type="conformance"
             )
             failure.text = f"rule: {row.rule}\n" + "\n".join(row.problems)
+    ElementTree.indent(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
