@@ -193,7 +193,8 @@ def _simulator_at(place: Place, case: dict[str, Any], token: str) -> Iterator[Si
             except OSError:
                 continue
         else:
-            raise OSError(f"no free port in {place.ports[0]}-{place.ports[-1]} on {place.host}")
+            where = f"any port of {place.ports[0]}-{place.ports[-1]}" if place.ports else "a free port"
+            raise OSError(f"cannot listen on {place.host} at {where}")
         yield sim
 
 
@@ -518,7 +519,11 @@ def main(argv: list[str] | None = None) -> int:
         return chosen
     if not args.adapter:
         parser.error("--adapter is required to run cases")
-    rows = run(command_adapter(shlex.split(args.adapter)), *chosen)
+    try:
+        rows = run(command_adapter(shlex.split(args.adapter)), *chosen)
+    except OSError as error:  # no port to listen on: named, no traceback
+        print(f"conformance: {error}", file=sys.stderr)
+        return 2
     sdk = args.sdk or args.adapter
     print(table(rows, sdk), end="")
     write_reports(rows, sdk, json_path=args.json, junit_path=args.junit, markdown_path=args.markdown)

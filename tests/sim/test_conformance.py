@@ -363,7 +363,7 @@ def test_list_shows_every_case_without_an_adapter(capsys: pytest.CaptureFixture[
     ]
 
 
-def test_the_simulators_listen_where_told(tmp_path: Path) -> None:
+def test_the_simulators_listen_where_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--host/--ports: the first free port of the range (a CI that opens only some ports)."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -380,6 +380,11 @@ def test_the_simulators_listen_where_told(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not N or LOW-HIGH"):
         conformance.Place.parse("127.0.0.1", "80-x")
     assert conformance.main(["--adapter", "true", "--ports", "9-8"]) == 2
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        assert conformance.main(["--adapter", "true", "--case", "slow-answer", "--ports", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1 at any port of {port}-{port}" in capsys.readouterr().err
 
 
 def test_our_clients_runner_takes_the_same_options(tmp_path: Path) -> None:
