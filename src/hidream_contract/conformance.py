@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,7 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = conformance.selected(args)
     if isinstance(chosen, int):
         return chosen
-    rows = conformance.run(hidream_adapter, *chosen)
+    try:
+        rows = conformance.run(hidream_adapter, *chosen)
+    except OSError as error:  # no port to listen on: named, no traceback
+        print(f"conformance: {error}", file=sys.stderr)
+        return 2
     sdk = "hidream (Python, this repository)"
     print(conformance.table(rows, sdk, expected_failures=KNOWN_GAPS), end="")
     conformance.write_reports(
