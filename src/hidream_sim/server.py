@@ -88,7 +88,9 @@ MODES: dict[str, Mode] = {
     # Variations the spec allows: a correct check passes them.
     "reject-400": Mode("harmless", "rejections are sent as HTTP 400 (still an error envelope)"),
     "auth-envelope": Mode("harmless", "a refused token is answered HTTP 200 with code 401"),
-    "extra-result-field": Mode("harmless", "an undocumented field in `result` and in the envelope"),
+    "extra-result-field": Mode(
+        "harmless", "an undocumented field in `result` and in the envelope (of rejections too)"
+    ),
     "json-charset": Mode("harmless", "Content-Type: application/json; charset=utf-8"),
     "strict-language": Mode("harmless", "an unsupported X-accept-language value is rejected"),
     "strict-fields": Mode("harmless", "unknown body fields are rejected"),
@@ -191,6 +193,9 @@ FAULTS: dict[str, Mode] = {
     ),
     "echo-token-result": Mode(
         "fault", "result reads quote the Authorization header in `message` and a sub-task"
+    ),
+    "result-image-redirect": Mode(
+        "fault", "a succeeded sub-task's `image` URL answers 302 to the file, as storage hosts may"
     ),
 }
 SCENARIOS: dict[str, Mode] = {**MODES, **FAULTS}
@@ -638,7 +643,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, envelope)
 
     def _error(self, code: int, message: str) -> dict[str, Any]:
-        return {"code": code, "message": self._echo(message), "request_id": str(uuid.uuid4())}
+        envelope = {"code": code, "message": self._echo(message), "request_id": str(uuid.uuid4())}
+        if self.scenario == "extra-result-field":  # rejections carry the undocumented field too
+            envelope["trace_id"] = str(uuid.uuid4())
+        return envelope
 
     def _echo(self, message: str) -> str:
         if self.scenario == "echo-auth-forms":
