@@ -44,7 +44,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from hidream_sim import OPERATION_PATH, RESULTS_SUFFIX, Simulator, png, simulator
-from hidream_sim.server import DEFAULT_SLOW_SECONDS
+from hidream_sim.server import DEFAULT_SLOW_SECONDS, echo_forms
 
 Adapter = Callable[[dict[str, Any]], dict[str, Any]]
 OUTCOMES = ("succeeded", "submitted", "failed", "refused", "timeout", "error")
@@ -291,9 +291,11 @@ def check(
         if ids and not any(task_id in text for task_id in ids for text in texts):
             problems.append("no text the SDK showed names the task (its task_id)")
     if expect.get("token_never_surfaces"):
-        token = request["token"]
+        # Every form a leaky service echoes (raw, JSON, percent, HTML, backslash, base64): an SDK that
+        # redacts only the raw token still shows it.
+        forms = {form for form in echo_forms(request["token"]) if form}
         surfaced = [str(text) for text in observation.get("surfaced", [])]
-        leaks = [text for text in surfaced if token in text]
+        leaks = [text for text in surfaced if any(form in text for form in forms)]
         if leaks:
             problems.append(f"the token surfaced in {len(leaks)} of {len(surfaced)} texts the SDK showed")
     return problems

@@ -193,6 +193,7 @@ NAIVE_FAILS: dict[str, tuple[Naive, str]] = {
     "rejected-code-as-string": (Naive(resubmit=1), "submits 2, expected 1"),
     "token-refused-with-200": (Naive(status_only=True), "outcome submitted, expected error"),
     "token-refused": (Naive(kinds=False), "error kind other, expected auth"),
+    "token-echoed-in-every-form": (Naive(redact_raw=True), "the token surfaced in 1 of"),
     "local-validation-ratio": (Naive(validate=False), "billed 1, expected 0"),
     "local-validation-empty-image": (Naive(validate=False), "requests 1, expected 0"),
     "download-follows-storage-redirect": (Naive(no_download_redirects=True), "no image written to"),

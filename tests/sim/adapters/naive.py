@@ -44,6 +44,7 @@ class Naive:
     language: str | None = None  # sends X-accept-language with this value
     extra_body: dict[str, Any] = field(default_factory=dict)  # sends these body fields too
     kinds: bool = True  # reports error kinds (False: every error is "other")
+    redact_raw: bool = False  # takes the raw token out of what it shows, but no escaped or encoded form
 
     def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
         surfaced: list[str] = []
@@ -52,7 +53,8 @@ class Naive:
             outcome = self._run(request, surfaced)
             kind = None
         except Failure as error:
-            surfaced.append(str(error))
+            shown = str(error)
+            surfaced.append(shown.replace(request["token"], "***") if self.redact_raw else shown)
             outcome, kind = ("timeout", "timeout") if error.kind == "timeout" else ("error", error.kind)
         return {
             "outcome": outcome,
