@@ -60,7 +60,7 @@ class Operation:
 
 
 class SubmitUpscaleTaskInputs(TypedDict, total=False):
-    """The inputs of `submitUpscaleTask` (POST /image/image_upscaler/async) besides the image, as keywords."""
+    """The inputs of `submitUpscaleTask` (POST /image/image_upscaler/async) besides the image."""
 
     upsale_ratio: int
     """Upscale factor: 2 or 4. The provider's page calls 2 the default but marks the field required, so it is always sent. The provider spells the field `upsale_ratio`; that is its wire name."""
@@ -172,4 +172,4 @@ OPERATIONS: Final[tuple[Operation, ...]] = (SUBMIT_UPSCALE_TASK,)
 """Every image operation of the spec, in its order."""
 
 OTHER_OPERATIONS: Final[dict[str, str]] = {"getUpscaleTaskResult": "a GET, not a POST"}
-"""The spec's other operations, and why each is not an image operation (no generated method)."""
+"""The spec's other operations, and why each is not an image operation."""

@@ -114,7 +114,9 @@ class Upscale(TaskMethods):
         `user_id`...); None or left out: see `_inputs`. `timeout`/`retry`/`deadline` override the
         client's for this call. Raises `InvalidInputError` before sending, or a `HiDreamError` subclass after.
         """
-        return self.send(SUBMIT_UPSCALE_TASK, image, timeout=timeout, retry=retry, deadline=deadline, **inputs)
+        return self.send(
+            SUBMIT_UPSCALE_TASK, image, timeout=timeout, retry=retry, deadline=deadline, **inputs
+        )
 
     def submit_and_wait(
         self,

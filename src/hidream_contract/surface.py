@@ -114,7 +114,8 @@ def _ref_name(node: Any) -> str:
 
 
 def _json_body(definition: Mapping[str, Any]) -> Any:
-    return ((definition.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+    content = (definition.get("requestBody") or {}).get("content") or {}
+    return (content.get("application/json") or {}).get("schema")
 
 
 def _ok_schema(definition: Mapping[str, Any]) -> Any:
@@ -175,7 +176,16 @@ def _inputs(document: Mapping[str, Any], op: Operation, names: Mapping[str, Any]
     body = _schema(document, _json_body(op.definition))
     required = set(body.get("required") or ())
     rows = [
-        _row(document, python_name(field), "body", field, _schema(document, raw), field in required, None, names)
+        _row(
+            document,
+            python_name(field),
+            "body",
+            field,
+            _schema(document, raw),
+            field in required,
+            None,
+            names,
+        )
         for field, raw in (body.get("properties") or {}).items()
         if field != IMAGE_FIELD
     ]
@@ -313,14 +323,14 @@ def _type(row: InputRow) -> str:
 
 
 def render(found: list[OperationRow], others: Mapping[str, str]) -> str:
-    imports = "\n".join(f"from .{op.api_module.rsplit('.', 1)[0]} import {op.api_module.rsplit('.', 1)[1]}" for op in found)
+    imports = "\n".join("from .{} import {}".format(*op.api_module.rsplit(".", 1)) for op in found)
     parts = [PREAMBLE.format(imports=imports)]
     for op in found:
         lines = [
             "",
             "",
             f"class {op.inputs_class}(TypedDict, total=False):",
-            f'    """The inputs of `{op.operation_id}` ({op.method} {op.path}) besides the image, as keywords."""',
+            f'    """The inputs of `{op.operation_id}` ({op.method} {op.path}) besides the image."""',
             "",
         ]
         for row in op.inputs:
@@ -374,7 +384,7 @@ def render(found: list[OperationRow], others: Mapping[str, str]) -> str:
     parts.append(
         "\nOTHER_OPERATIONS: Final[dict[str, str]] = "
         + repr(dict(others))
-        + '\n"""The spec\'s other operations, and why each is not an image operation (no generated method)."""\n'
+        + '\n"""The spec\'s other operations, and why each is not an image operation."""\n'
     )
     return "".join(parts)
 
