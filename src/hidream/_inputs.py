@@ -6,9 +6,9 @@ no field of the spec. What it adds is what a schema cannot say:
 - the image (a URL, a local path, bytes or base64 text) is `_images.prepare_image`'s;
 - a string input named `…_url`, or of format `uri`/`url`, must be an absolute http(s) URL (`check_url`);
 - a header's text must be able to travel in a header (`header_text`), a body's text must be UTF-8;
-- left out (or None): a required input takes the spec's default, else its first allowed value; an optional
-  body input with allowed values and a default takes that default (the generated model's); every other
-  input is not sent, so the service applies its own default;
+- left out (or None, or NOT_GIVEN): a required input takes the spec's default, else its first allowed
+  value; an optional body input with allowed values and a default takes that default (the generated
+  model's); every other input is not sent, so the service applies its own default;
 - `defaults` fills inputs the caller left out from the client's settings (`language=`).
 
 Errors name the friendly keyword (`InvalidInputError`); an unknown keyword is a `TypeError`, as Python's own.
@@ -27,6 +27,7 @@ from hidream_api_client.surface import Input, Operation
 from hidream_api_client.types import UNSET
 
 from hidream import _validation as check
+from hidream._core import NotGiven
 from hidream._images import ImageInput, prepare_image
 from hidream.errors import InvalidInputError
 
@@ -108,6 +109,8 @@ def request(
     arguments: dict[str, Any] = {}
     for item in operation.inputs:
         value = given.get(item.keyword)
+        if isinstance(value, NotGiven):  # submit_and_wait's old spelling of "left out"
+            value = None
         if value is None and defaults:
             value = defaults.get(item.keyword)
         if value is None:

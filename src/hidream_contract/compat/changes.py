@@ -99,6 +99,21 @@ def _dotted(path: Pointer) -> str:
     return ".".join(str(p) for p in path) or "the body"
 
 
+def _flat(document: Spec, schema: dict[str, Any]) -> dict[str, Any]:
+    """A schema resolved, a one-member `allOf` merged into it (its own keywords win): `allOf: [$ref]` beside
+    a `default` is how a spec shares a component and still states a default, and means the same as the
+    component written out."""
+    resolved = resolve(document, schema)
+    if not isinstance(resolved, dict):
+        return resolved
+    parts = resolved.get("allOf")
+    if not (isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict)):
+        return resolved
+    merged = dict(_flat(document, parts[0]))
+    merged.update({key: value for key, value in resolved.items() if key != "allOf"})
+    return merged
+
+
 class _Differ:
     def __init__(self, old: Spec, new: Spec) -> None:
         self.old, self.new = old, new
@@ -118,7 +133,7 @@ class _Differ:
             return
         self._visiting.append(refs)
         try:
-            self._compare(resolve(self.old, old), resolve(self.new, new), where, path)
+            self._compare(_flat(self.old, old), _flat(self.new, new), where, path)
         finally:
             self._visiting.pop()
 
