@@ -57,6 +57,8 @@ class Operation:
     """The CLI's subcommand."""
     summary: str
     inputs: tuple[Input, ...]
+    typed: type[Any]
+    """The `...Inputs` TypedDict: what `Unpack` shows mypy of `inputs`."""
 
 
 class SubmitUpscaleTaskInputs(TypedDict, total=False):
@@ -166,6 +168,7 @@ SUBMIT_UPSCALE_TASK: Final = Operation(
             help="Your own unique identifier of the end user.",
         ),
     ),
+    typed=SubmitUpscaleTaskInputs,
 )
 
 OPERATIONS: Final[tuple[Operation, ...]] = (SUBMIT_UPSCALE_TASK,)

@@ -310,6 +310,8 @@ class Operation:
     """The CLI's subcommand."""
     summary: str
     inputs: tuple[Input, ...]
+    typed: type[Any]
+    """The `...Inputs` TypedDict: what `Unpack` shows mypy of `inputs`."""
 '''
 
 
@@ -372,7 +374,8 @@ def render(found: list[OperationRow], others: Mapping[str, str]) -> str:
             f"    method_name={op.method_name!r},\n"
             f"    command={op.command!r},\n"
             f"    summary={op.summary!r},\n"
-            f"    inputs=({inputs}\n    ),\n)"
+            f"    inputs=({inputs}\n    ),\n"
+            f"    typed={op.inputs_class},\n)"
         )
     listed = ", ".join(op.constant for op in found)
     parts.append(

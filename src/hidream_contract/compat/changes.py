@@ -103,9 +103,9 @@ def _flat(document: Spec, schema: dict[str, Any]) -> dict[str, Any]:
     """A schema resolved, a one-member `allOf` merged into it (its own keywords win): `allOf: [$ref]` beside
     a `default` is how a spec shares a component and still states a default, and means the same as the
     component written out."""
-    resolved = resolve(document, schema)
+    resolved: Any = resolve(document, schema)
     if not isinstance(resolved, dict):
-        return resolved
+        return schema
     parts = resolved.get("allOf")
     if not (isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict)):
         return resolved
