@@ -125,6 +125,7 @@ def _cli() -> dict[str, Any]:
                             "required": bool(option.required),
                             "choices": [str(c) for c in option.choices or ()],
                             "value": option.nargs != 0,
+                            "help": str(option.help or ""),  # shown, not compared
                         }
                 positionals = [o.metavar or o.dest for o in sub._actions if not o.option_strings]
                 commands[command] = {"flags": flags, "positionals": positionals}
