@@ -1,0 +1,82 @@
+"""Every copy of a spec fact outside the spec is held to it: when the spec changes, this names each place.
+
+Most of the kit reads the spec (hidream_contract.spec, the generated client and surface). A few places
+cannot: the conformance catalog's JSON Schema (the simulator plays an independent service and reads
+nothing of ours), the Arazzo workflow (a standalone document for Redocly respect), and the prose of the
+guides. Each is registered here with the spec fact it repeats; a spec change that leaves one behind
+fails here, naming the file. The TypeScript consumer is held by tsc against the spec's generated types
+(make lint, and the compat gate's typescript judge), which is the point of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from hidream_contract.project import ROOT
+from hidream_contract.spec import load
+
+
+def _ratios() -> list[int]:
+    values: list[int] = load()["components"]["schemas"]["UpscaleRequest"]["properties"]["upsale_ratio"][
+        "enum"
+    ]
+    return values
+
+
+def _enums_of(node: Any, key: str) -> Iterator[list[Any]]:
+    """Every `enum` under a property named `key`, anywhere in a JSON/YAML document."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name == key and isinstance(value, dict) and "enum" in value:
+                yield value["enum"]
+            yield from _enums_of(value, key)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _enums_of(item, key)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["src/hidream_sim/catalog.schema.json", "workflows/upscale.arazzo.yaml"],
+)
+def test_documents_that_restate_the_ratios_restate_the_specs(path: str) -> None:
+    text = (ROOT / path).read_text(encoding="utf-8")
+    document = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+    found = list(_enums_of(document, "upsale_ratio"))
+    assert found, f"{path} no longer restates upsale_ratio's values: drop it from this register"
+    for enum in found:
+        assert enum == _ratios(), f"{path} says {enum}; the spec says {_ratios()}: bring it up to date"
+
+
+def _phrases(values: list[int]) -> dict[str, str]:
+    shown = [str(v) for v in values]
+    head = ", ".join(shown[:-1])
+    return {"or": f"{head} or {shown[-1]}", "and": f"{head} and {shown[-1]}", "|": "|".join(shown)}
+
+
+# (guide, the words before the values, how the values are joined): the prose that names the ratios.
+PROSE = [
+    ("docs/spec.md", "`upsale_ratio` ", "|"),
+    ("docs/simulator.md", "`upsale_ratio` ", "or"),
+    ("docs/client.md", "# ", "or"),
+    ("docs/sdk-authors.md", "Reject anything but ", "and"),
+    ("docs/batch.md", "`--ratio ", "|"),
+]
+
+
+@pytest.mark.parametrize(("path", "before", "joined"), PROSE, ids=[p for p, _, _ in PROSE])
+def test_guides_that_name_the_ratios_name_the_specs(path: str, before: str, joined: str) -> None:
+    text = " ".join((ROOT / path).read_text(encoding="utf-8").split()).replace("\\|", "|")
+    expected = before + _phrases(_ratios())[joined]
+    assert expected in text, f"{path} should say {expected!r} (the spec's values): bring it up to date"
+
+
+def test_the_register_fails_when_the_spec_gains_a_value() -> None:
+    # What the guides' check looks for after a value 8 is added: none of today's texts says it.
+    phrase = _phrases([*_ratios(), 8])["or"]
+    assert all(phrase not in (ROOT / path).read_text(encoding="utf-8") for path, _, _ in PROSE)
