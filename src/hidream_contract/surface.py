@@ -35,7 +35,7 @@ import yaml
 from openapi_python_client.strings import kebab_case, pascal_case, snake_case
 
 from hidream_contract.project import CONFIG
-from hidream_contract.spec import Operation, operations_in, resolve_in
+from hidream_contract.spec import Operation, flat_schema, operations_in
 
 SURFACE_CONFIG = CONFIG / "surface.yaml"
 MODULE = "surface.py"
@@ -98,14 +98,9 @@ def english(description: object) -> str:
 
 
 def _schema(document: Mapping[str, Any], node: Any) -> dict[str, Any]:
-    """A schema resolved, a one-member `allOf` merged into it (its siblings win)."""
-    schema = dict(resolve_in(document, node) or {})
-    parts = schema.pop("allOf", None)
-    if isinstance(parts, list) and len(parts) == 1:
-        merged = _schema(document, parts[0])
-        merged.update(schema)
-        schema = merged
-    return schema
+    """A schema resolved, a one-member `allOf` merged into it (`spec.flat_schema`)."""
+    flat = flat_schema(document, node) if node is not None else {}
+    return dict(flat) if isinstance(flat, Mapping) else {}
 
 
 def _ref_name(node: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from hidream_contract.compat.loading import Spec
 from hidream_contract.compat.openapi import operations, request_body, resolve, responses
-from hidream_contract.spec import Operation
+from hidream_contract.spec import Operation, flat_schema
 
 Pointer = tuple[str | int, ...]
 # Keywords that only document; a change to them changes no client.
@@ -100,18 +100,9 @@ def _dotted(path: Pointer) -> str:
 
 
 def _flat(document: Spec, schema: dict[str, Any]) -> dict[str, Any]:
-    """A schema resolved, a one-member `allOf` merged into it (its own keywords win): `allOf: [$ref]` beside
-    a `default` is how a spec shares a component and still states a default, and means the same as the
-    component written out."""
-    resolved: Any = resolve(document, schema)
-    if not isinstance(resolved, dict):
-        return schema
-    parts = resolved.get("allOf")
-    if not (isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict)):
-        return resolved
-    merged = dict(_flat(document, parts[0]))
-    merged.update({key: value for key, value in resolved.items() if key != "allOf"})
-    return merged
+    """The schema as `spec.flat_schema` reads it (a one-member `allOf` is the schema it wraps)."""
+    flat: Any = flat_schema(document, schema)
+    return flat if isinstance(flat, dict) else schema
 
 
 class _Differ:
