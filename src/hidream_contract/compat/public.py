@@ -236,17 +236,36 @@ def _arrived(item: Any, value: Any, seen: list[dict[str, Any]]) -> bool:
 
 
 def complete() -> list[dict[str, str]]:
-    from hidream_api_client.surface import OPERATIONS, OTHER_OPERATIONS
+    """What the client or the CLI cannot send, as {"where", "text"} (empty: everything arrives)."""
+    from hidream_api_client.surface import OTHER_OPERATIONS
 
     import hidream
-    from hidream import cli
 
     gaps: list[dict[str, str]] = []
 
     def gap(where: str, text: str) -> None:
         gaps.append({"where": where, "text": text})
 
-    os.environ["HIDREAM_API_TOKEN"] = TOKEN
+    previous = os.environ.get("HIDREAM_API_TOKEN")
+    os.environ["HIDREAM_API_TOKEN"] = TOKEN  # the CLI reads it only there; put back below
+    try:
+        _send_everything(gap)
+    finally:
+        if previous is None:
+            os.environ.pop("HIDREAM_API_TOKEN", None)
+        else:
+            os.environ["HIDREAM_API_TOKEN"] = previous
+    _hand_written(gap, hidream, OTHER_OPERATIONS)
+    return gaps
+
+
+def _send_everything(gap: Any) -> None:
+    """Every input of every image operation through the client's typed method and the CLI."""
+    from hidream_api_client.surface import OPERATIONS
+
+    import hidream
+    from hidream import cli
+
     with _recorder() as (base_url, seen):
         client = hidream.HiDream(token=TOKEN, base_url=base_url, retry=hidream.RetryPolicy.disabled())
         try:
@@ -301,8 +320,12 @@ def complete() -> list[dict[str, str]]:
                         )
         finally:
             client.close()
+
+
+def _hand_written(gap: Any, hidream: Any, others: dict[str, str]) -> None:
+    """Every operation of another shape has its hand-written method and command (`HAND_WRITTEN`)."""
     commands = _cli()["commands"]
-    for operation_id, why in OTHER_OPERATIONS.items():
+    for operation_id, why in others.items():
         method_name, command = HAND_WRITTEN.get(operation_id, ("", ""))
         if not method_name:
             gap(
@@ -318,7 +341,6 @@ def complete() -> list[dict[str, str]]:
             client.close()
         if command not in commands:
             gap(operation_id, f"its hand-written command `{command}` is missing")
-    return gaps
 
 
 # --- in the gate: run them and compare ---------------------------------------------------------------
