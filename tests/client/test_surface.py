@@ -17,11 +17,11 @@ import pytest
 from hidream_api_client import surface
 from hidream_api_client.surface import OPERATIONS, Input, Operation
 
+import hidream_contract.compat.public as public
 from hidream import AsyncHiDream, HiDream, InvalidInputError
 from hidream._inputs import fallback
 from hidream._upscale import AsyncUpscale, Upscale
 from hidream_contract import spec
-from hidream_contract.compat import public
 from hidream_contract.surface import python_name, rows
 from tests.doubles.http import IMAGE_URL, TOKEN, Script, async_transport, ok, sync_transport
 
