@@ -22,7 +22,6 @@ friendly method.
 
 from __future__ import annotations
 
-import keyword
 import re
 import sys
 import textwrap
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openapi_python_client.strings import kebab_case, pascal_case, snake_case
+from openapi_python_client.strings import PythonIdentifier, kebab_case, pascal_case, snake_case
 
 from hidream_contract.project import CONFIG
 from hidream_contract.spec import Operation, flat_schema, operations_in
@@ -85,9 +84,10 @@ class OperationRow:
 
 
 def python_name(name: str) -> str:
-    """The name openapi-python-client gives a field or parameter (its own functions)."""
-    value = snake_case(name)
-    return value + "_" if keyword.iskeyword(value) or value in {"self", "client", "body"} else value
+    """The name openapi-python-client gives a field or parameter (its own `PythonIdentifier`: snake
+    case, a reserved word suffixed, the config's `field_prefix` before what is no identifier)."""
+    prefix = str(_generator_config().get("field_prefix", "field_"))
+    return str(PythonIdentifier(name, prefix=prefix))
 
 
 def english(description: object) -> str:
