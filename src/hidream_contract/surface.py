@@ -392,6 +392,15 @@ def _doc(text: str) -> str:
     return f'"""{wrapped}"""'
 
 
+def stale_names(found: list[OperationRow], config: Mapping[str, Any]) -> list[str]:
+    """The entries of config/surface.yaml that name nothing the spec has (kept for users who had them)."""
+    inputs = {row.name for op in found for row in op.inputs}
+    operations = {op.operation_id for op in found}
+    return [f"input {name}" for name in config.get("inputs") or {} if name not in inputs] + [
+        f"operation {name}" for name in config.get("operations") or {} if name not in operations
+    ]
+
+
 def generate(document: Mapping[str, Any], package: Path, config: Mapping[str, Any] | None = None) -> Path:
     """Write `package`/surface.py for `document`; returns its path."""
     found, others = rows(document, load_config() if config is None else config)
@@ -411,6 +420,9 @@ def main(argv: list[str]) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"==> surface: {target}", file=sys.stderr)
+    # An entry that names nothing: users lose that name (the compat gate judges it); the config keeps it.
+    for stale in stale_names(rows(document, load_config())[0], load_config()):
+        print(f"note: config/surface.yaml names {stale}, which the spec no longer has", file=sys.stderr)
     return 0
 
 

@@ -109,3 +109,20 @@ def test_a_gap_fails_the_gate_whatever_the_version() -> None:
     assert "INCOMPLETE" in outcome.headline()
     complete = Outcome("1.0.0", "1.0.0", Verdict(), [], True, [JudgeReport("completeness", "c")])
     assert complete.exit_code == 0
+
+
+def test_the_surface_config_names_nothing_the_spec_lacks_today_and_says_so_after_a_removal() -> None:
+    from hidream_contract.spec import load
+    from hidream_contract.surface import load_config, rows, stale_names
+
+    config = load_config()
+    document = load()
+    assert stale_names(rows(document, config)[0], config) == []
+    del document["components"]["parameters"]["ApiUserId"]
+    for item in document["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                operation["parameters"] = [
+                    p for p in operation["parameters"] if p != {"$ref": "#/components/parameters/ApiUserId"}
+                ]
+    assert stale_names(rows(document, config)[0], config) == ["input api_user_id"]
