@@ -53,30 +53,63 @@ def test_documents_that_restate_the_ratios_restate_the_specs(path: str) -> None:
         assert enum == _ratios(), f"{path} says {enum}; the spec says {_ratios()}: bring it up to date"
 
 
-def _phrases(values: list[int]) -> dict[str, str]:
+def _values(fact: str) -> list[Any]:
+    """A fact's allowed values, read from the spec: the body's `upsale_ratio` and `version`, the
+    `X-accept-language` header's (a shared component)."""
+    spec = load()
+    schemas = spec["components"]["schemas"]
+    found: list[Any] = {
+        "ratio": schemas["UpscaleRequest"]["properties"]["upsale_ratio"]["enum"],
+        "version": schemas["UpscaleRequest"]["properties"]["version"]["enum"],
+        "language": schemas["AcceptLanguage"]["enum"],
+    }[fact]
+    return found
+
+
+def _phrases(values: list[Any]) -> dict[str, str]:
     shown = [str(v) for v in values]
     head = ", ".join(shown[:-1])
-    return {"or": f"{head} or {shown[-1]}", "and": f"{head} and {shown[-1]}", "|": "|".join(shown)}
+    last = shown[-1]
+    return {
+        "or": f"{head} or {last}" if head else last,
+        "and": f"{head} and {last}" if head else last,
+        "|": "|".join(shown),
+        ",": ", ".join(shown),
+        "`/`": "/".join(f"`{v}`" for v in shown),
+        "`": f"`{last}`" if not head else ", ".join(f"`{v}`" for v in shown),
+    }
 
 
-# (guide, the words before the values, how the values are joined): the prose that names the ratios.
+# (guide, the fact, the words before the values, how the values are joined): the prose that lists them.
 PROSE = [
-    ("docs/spec.md", "`upsale_ratio` ", "|"),
-    ("docs/simulator.md", "`upsale_ratio` ", "or"),
-    ("docs/client.md", "# ", "or"),
-    ("docs/sdk-authors.md", "Reject anything but ", "and"),
-    ("docs/batch.md", "`--ratio ", "|"),
+    ("docs/spec.md", "ratio", "`upsale_ratio` ", "|"),
+    ("docs/spec.md", "version", "`version` ", "`"),
+    ("docs/simulator.md", "ratio", "`upsale_ratio` ", "or"),
+    ("docs/client.md", "ratio", "# ", "or"),
+    ("docs/client.md", "ratio", "(allowed: ", ","),
+    ("docs/client.md", "language", "`language` other than ", "`/`"),
+    ("docs/client.md", "language", "[--language ", "|"),
+    ("docs/client.md", "version", "[--model-version ", "|"),
+    ("docs/sdk-authors.md", "ratio", "Reject anything but ", "and"),
+    ("docs/sdk-authors.md", "version", "string, only ", "`"),
+    ("docs/batch.md", "ratio", "`--ratio ", "|"),
 ]
 
 
-@pytest.mark.parametrize(("path", "before", "joined"), PROSE, ids=[p for p, _, _ in PROSE])
-def test_guides_that_name_the_ratios_name_the_specs(path: str, before: str, joined: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "fact", "before", "joined"), PROSE, ids=[f"{p}:{f}:{b.strip()}" for p, f, b, _ in PROSE]
+)
+def test_guides_that_list_allowed_values_list_the_specs(
+    path: str, fact: str, before: str, joined: str
+) -> None:
     text = " ".join((ROOT / path).read_text(encoding="utf-8").split()).replace("\\|", "|")
-    expected = before + _phrases(_ratios())[joined]
+    expected = before + _phrases(_values(fact))[joined]
     assert expected in text, f"{path} should say {expected!r} (the spec's values): bring it up to date"
 
 
 def test_the_register_fails_when_the_spec_gains_a_value() -> None:
     # What the guides' check looks for after a value 8 is added: none of today's texts says it.
-    phrase = _phrases([*_ratios(), 8])["or"]
-    assert all(phrase not in (ROOT / path).read_text(encoding="utf-8") for path, _, _ in PROSE)
+    for path, fact, before, joined in PROSE:
+        if fact == "ratio":
+            phrase = before + _phrases([*_ratios(), 8])[joined]
+            assert phrase not in " ".join((ROOT / path).read_text(encoding="utf-8").split())
