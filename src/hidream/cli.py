@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TextIO
@@ -206,6 +205,7 @@ def run_operation(operation: Operation, args: argparse.Namespace, out: TextIO, e
         return output.report(error, json_out=args.json, out=out, err=err)
     with output.logging_to(err, args.verbose), client:
         try:
+            tasks.check_output(args)  # before the submit: a wrong -o must not cost a task
             task = client.upscale.send(operation, args.image, **given_inputs(args, operation))
         except HiDreamError as error:
             return output.report(error, json_out=args.json, out=out, err=err)
@@ -218,9 +218,9 @@ def run_operation(operation: Operation, args: argparse.Namespace, out: TextIO, e
             return output.EXIT_INTERRUPTED
         if not (args.wait or args.output):
             if args.json:
-                print(json.dumps(dict(task.envelope), ensure_ascii=False), file=out)
+                print(output.json_text(dict(task.envelope)), file=out)
             else:
-                print(task.task_id, file=out)
+                print(output.inert(task.task_id), file=out)
             return 0
         return tasks.follow_to_end(client, task.task_id, args, out, err)
 
