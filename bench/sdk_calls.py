@@ -49,15 +49,17 @@ SDK_ASYNC = "hidream.AsyncHiDream upscale.submit"
 
 
 def sdk_sync_call(client: HiDream) -> Call:
-    image = request_example()["image"]
-    return lambda: client.upscale.submit(image, upsale_ratio=2)
+    example = request_example()  # the spec's example: its image and ratio
+    image, ratio = example["image"], example["upsale_ratio"]
+    return lambda: client.upscale.submit(image, upsale_ratio=ratio)
 
 
 def sdk_async_call(client: AsyncHiDream) -> AsyncCall:
-    image = request_example()["image"]
+    example = request_example()
+    image, ratio = example["image"], example["upsale_ratio"]
 
     async def call() -> object:
-        return await client.upscale.submit(image, upsale_ratio=2)
+        return await client.upscale.submit(image, upsale_ratio=ratio)
 
     return call
 
@@ -83,7 +85,9 @@ def sdk_guards(base_url: str, sizes: ClientSizes) -> Result:
     example = request_example()
     params: dict[str, Any] = {
         "body": UpscaleRequest(
-            image=example["image"], upsale_ratio=UpsaleRatio(2), version=ModelVersion(example["version"])
+            image=example["image"],
+            upsale_ratio=UpsaleRatio(example["upsale_ratio"]),
+            version=ModelVersion(example["version"]),
         ),
         "x_accept_language": UNSET,
         "api_user_id": UNSET,

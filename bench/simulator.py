@@ -23,6 +23,7 @@ import requests
 from bench import live_run
 from bench.local_server import serving, simulator_child
 from bench.measure import Goal, Result, Target, interleave
+from bench.payloads import request_example
 from hidream_contract.live.probes import default_budget
 
 TOKEN = "bench-sim-token"  # noqa: S105 - what the local simulator accepts; not a secret
@@ -52,7 +53,8 @@ def _lifecycle(session: requests.Session, base_url: str) -> int:
     """One task's whole life against the simulator; the requests it took."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     url = base_url + OPERATION
-    task = session.post(url, json={"image": IMAGE, "upsale_ratio": 2}, headers=headers, timeout=TIMEOUT_S)
+    body = {"image": IMAGE, "upsale_ratio": request_example()["upsale_ratio"]}  # the spec's example ratio
+    task = session.post(url, json=body, headers=headers, timeout=TIMEOUT_S)
     task_id = task.json()["result"]["task_id"]
     read: dict[str, object] = {}
     for _ in range(3):
@@ -69,7 +71,9 @@ def _canned(session: requests.Session, base_url: str) -> int:
     received = 0
     for _ in range(REQUESTS_PER_TASK):
         answer = session.post(
-            base_url + OPERATION, json={"image": IMAGE, "upsale_ratio": 2}, timeout=TIMEOUT_S
+            base_url + OPERATION,
+            json={"image": IMAGE, "upsale_ratio": request_example()["upsale_ratio"]},
+            timeout=TIMEOUT_S,
         )
         received += len(answer.content)
     return REQUESTS_PER_TASK if received else 0

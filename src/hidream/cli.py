@@ -1,17 +1,22 @@
 """`hidream-upscale`: submit an upscale task from a shell; one exit code per kind of failure.
 
 The token comes only from HIDREAM_API_TOKEN: a command-line argument would show in `ps` and shell history.
+Each image operation of the spec is a command (`submit` for `submitUpscaleTask`), and each of its inputs a
+flag whose help is the spec's description: both come from the generated rows (`hidream_api_client.surface`),
+so an input the spec gains is a flag after `make generate`. Hand-written here: the image argument, the
+client's settings (base URL, timeouts, retries), waiting and output.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Sequence
-from typing import Final, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TextIO
 
 import httpx
-from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio
+from hidream_api_client.surface import OPERATIONS, Input, Operation
 
 from hidream import _cli_batch
 from hidream import _cli_output as output
@@ -19,8 +24,8 @@ from hidream import _cli_tasks as tasks
 from hidream._client import BASE_URL_ENV, TOKEN_ENV, HiDream
 from hidream._core import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from hidream._images import MAX_IMAGE_BYTES
+from hidream._inputs import fallback
 from hidream._retry import RetryPolicy
-from hidream._upscale import DEFAULT_RATIO, DEFAULT_VERSION
 from hidream._version import __version__
 from hidream.errors import HiDreamError, InvalidInputError
 
@@ -52,12 +57,68 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_submit_command(commands: output.Subcommands, epilog: str) -> argparse.ArgumentParser:
+_TYPES: Final = {"integer": int, "number": float, "string": str}
+DEST_PREFIX: Final = "spec_"
+
+
+def _help(item: Input) -> str:
+    """The spec's description, then its allowed values, default and where it goes (argparse-escaped)."""
+    shown = ", ".join(str(value) for value in item.values)
+    notes = [f"one of {shown}"] if item.values else []
+    default = fallback(item)
+    if default is not None:
+        notes.append(f"default {default}")
+    if item.location != "body":
+        notes.append(f"sent as the {item.location} {item.wire}")
+    text = item.help + (f" ({'; '.join(notes)})" if notes else "")
+    return text.replace("%", "%%")
+
+
+def add_input_options(parser: argparse.ArgumentParser, operation: Operation) -> list[Input]:
+    """One flag per input of `operation` that the client can send; returns the ones that got a flag
+    (an input whose flag a hand-written option already takes gets none: the compat gate says so)."""
+    added = []
+    for item in operation.inputs:
+        if not item.kind:
+            continue
+        options: dict[str, object] = {"dest": DEST_PREFIX + item.keyword, "help": _help(item)}
+        if item.kind == "boolean":
+            options["action"] = argparse.BooleanOptionalAction
+        else:
+            options["type"] = _TYPES[item.kind]
+            options["metavar"] = item.keyword.upper()
+            # Integers are converted by argparse, so it checks their values too; a wrong text value is
+            # the client's InvalidInputError, which names the field (both exit 2).
+            if item.kind != "string" and item.values:
+                options["choices"] = list(item.values)
+                options["metavar"] = None
+        try:
+            parser.add_argument(item.flag, **options)  # type: ignore[arg-type]
+        except argparse.ArgumentError:
+            continue
+        added.append(item)
+    return added
+
+
+def given_inputs(args: argparse.Namespace, operation: Operation) -> dict[str, Any]:
+    """The inputs given on the command line, by the client's keywords (left out: None, the client's
+    fallback applies)."""
+    return {
+        item.keyword: getattr(args, DEST_PREFIX + item.keyword)
+        for item in operation.inputs
+        if hasattr(args, DEST_PREFIX + item.keyword)
+    }
+
+
+def add_operation_command(
+    operation: Operation, commands: output.Subcommands, epilog: str
+) -> argparse.ArgumentParser:
+    what = "Submit one image for upscaling" if operation.command == "submit" else operation.summary
     submit = commands.add_parser(
-        "submit",
-        help="submit one image; prints the task id",
+        operation.command,
+        help=f"{operation.summary.lower()}: one image; prints the task id",
         description=(
-            "Submit one image for upscaling and print the task id. A task is billed once accepted. "
+            f"{what} and print the task id. A task is billed once accepted. "
             f"IMAGE: an http(s) URL, a local PNG/JPEG/WebP file (at most {MAX_IMAGE_BYTES // 2**20} MiB) "
             "or base64 text."
         ),
@@ -65,27 +126,14 @@ def add_submit_command(commands: output.Subcommands, epilog: str) -> argparse.Ar
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     submit.add_argument("image", metavar="IMAGE", help="URL, file path or base64 text")
-    # Allowed values and defaults are the generated enums and model defaults (the spec's).
-    submit.add_argument(
-        "--ratio",
-        type=int,
-        choices=[ratio.value for ratio in UpsaleRatio],
-        default=DEFAULT_RATIO,
-        help="upscale factor: %(choices)s (default %(default)s)",
-    )
-    submit.add_argument("--notify-url", metavar="URL", help="callback called when the task finishes")
-    versions = ", ".join(version.value for version in ModelVersion)
-    # No argparse choices: a wrong version is the client's InvalidInputError, naming the field (exit 2).
-    submit.add_argument(
-        "--model-version", default=DEFAULT_VERSION, help=f"model version: {versions} (default %(default)s)"
-    )
-    submit.add_argument("--request-id", metavar="ID", help="your own id for this request")
-    submit.add_argument(
-        "--language",
-        choices=[language.value for language in AcceptLanguage],
-        help="language of the service's messages: %(choices)s",
-    )
-    submit.add_argument("--user-id", metavar="ID", help="sent as API-User-ID")
+    add_client_options(submit)
+    tasks.add_wait_options(submit)
+    add_input_options(submit, operation)
+    return submit
+
+
+def add_client_options(submit: argparse.ArgumentParser) -> None:
+    """The hand-written options of every image command: the client's settings and the output form."""
     submit.add_argument(
         "--base-url", metavar="URL", help=f"gateway root (default ${BASE_URL_ENV} or production)"
     )
@@ -127,8 +175,6 @@ def add_submit_command(commands: output.Subcommands, epilog: str) -> argparse.Ar
         help="also retry after a timeout or a 5xx (may create a second, billed task)",
     )
     submit.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
-    tasks.add_wait_options(submit)
-    return submit
 
 
 def _seconds(option: str, value: float) -> float:
@@ -137,9 +183,10 @@ def _seconds(option: str, value: float) -> float:
     return value
 
 
-def run_submit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """`hidream-upscale submit IMAGE [--wait] [-o PATH]`. Once the submit is accepted the task is
-    paid for: however the rest ends, the task id and the command that resumes it are printed."""
+def run_operation(operation: Operation, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """`hidream-upscale submit IMAGE [--wait] [-o PATH]` (every image operation's command). Once the
+    submit is accepted the task is paid for: however the rest ends, the task id and the command that
+    resumes it are printed."""
     try:
         retry = RetryPolicy(
             max_attempts=args.max_attempts,
@@ -159,15 +206,7 @@ def run_submit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with output.logging_to(err, args.verbose), client:
         try:
             tasks.check_output(args)  # before the submit: a wrong -o must not cost a task
-            task = client.upscale.submit(
-                args.image,
-                upsale_ratio=args.ratio,
-                notify_url=args.notify_url,
-                version=args.model_version,
-                request_id=args.request_id,
-                language=args.language,
-                user_id=args.user_id,
-            )
+            task = client.upscale.send(operation, args.image, **given_inputs(args, operation))
         except HiDreamError as error:
             return output.report(error, json_out=args.json, out=out, err=err)
         except KeyboardInterrupt:
@@ -186,10 +225,16 @@ def run_submit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return tasks.follow_to_end(client, task.task_id, args, out, err)
 
 
-# The subcommands, in the order `--help` lists them: (add to the parser, run). A new subcommand
-# module adds one line here.
-COMMANDS: Final = (
-    (add_submit_command, run_submit),
+Add = Callable[[output.Subcommands, str], argparse.ArgumentParser]
+Run = Callable[[argparse.Namespace, TextIO, TextIO], int]
+
+# The subcommands, in the order `--help` lists them: (add to the parser, run). One per image operation of
+# the spec (generated rows), then the hand-written ones; a new subcommand module adds one line here.
+COMMANDS: Final[tuple[tuple[Add, Run], ...]] = (
+    *(
+        (functools.partial(add_operation_command, op), functools.partial(run_operation, op))
+        for op in OPERATIONS
+    ),
     (tasks.add_result_command, tasks.run_result),
     (_cli_batch.add_batch_command, _cli_batch.run_batch),
 )

@@ -89,6 +89,22 @@ def resolve(node: Any, path: Path = SPEC_PATH) -> Any:
     return resolve_in(_parsed(path), node)
 
 
+def flat_schema(document: Mapping[str, Any], node: Any) -> Any:
+    """A schema resolved, a one-member `allOf` merged into it (its own keywords win): `allOf: [$ref]`
+    beside a `default` is how the spec shares a component (one generated type for every operation) and
+    still states a default, and means the component written out. Anything else is returned resolved."""
+    resolved = resolve_in(document, node)
+    if not isinstance(resolved, Mapping):
+        return resolved
+    parts = resolved.get("allOf")
+    if not (isinstance(parts, list) and len(parts) == 1):
+        return resolved
+    inner = flat_schema(document, parts[0])
+    if not isinstance(inner, Mapping):
+        return resolved
+    return {**inner, **{key: value for key, value in resolved.items() if key != "allOf"}}
+
+
 @dataclass(frozen=True)
 class Operation:
     """One operation of a document, the one model of it in the tooling.
@@ -134,6 +150,8 @@ def operations_in(document: Mapping[str, Any]) -> list[Operation]:
             params: dict[tuple[str, str], Mapping[str, Any]] = {}
             for raw in [*item.get("parameters", []), *definition.get("parameters", [])]:
                 param = resolve_in(document, raw)
+                if "schema" in param:  # readers see the values and default, wherever the spec keeps them
+                    param = {**param, "schema": flat_schema(document, param["schema"])}
                 params[parameter_key(param["in"], param["name"])] = param
             statuses = frozenset(int(code) for code in definition.get("responses", {}) if str(code).isdigit())
             found.append(

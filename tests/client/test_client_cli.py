@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import pytest
 from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio, UpscaleRequest
+from hidream_api_client.surface import SUBMIT_UPSCALE_TASK
 
 from hidream import (
     APIConnectionError,
@@ -29,6 +30,7 @@ from hidream import (
     RejectedRequestError,
     ServerError,
 )
+from hidream._inputs import row
 from hidream._upscale import DEFAULT_RATIO
 from hidream.cli import EPILOG, _parser, exit_code, main
 from hidream_sim import StandIn, running_standin
@@ -219,23 +221,26 @@ def test_the_installed_console_script_runs(standin: StandIn) -> None:
 def test_choices_and_defaults_are_the_generated_ones_and_the_help_shows_them(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # A ratio added to the spec reaches the CLI by regeneration alone: nothing here is written by hand.
-    actions = {action.dest: action for action in _submit_parser()._actions}
-    assert list(actions["ratio"].choices or []) == [ratio.value for ratio in UpsaleRatio]
-    assert list(actions["language"].choices or []) == [language.value for language in AcceptLanguage]
-    version_default = attrs.fields(UpscaleRequest).version.default
-    assert isinstance(version_default, ModelVersion)
-    assert actions["model_version"].default == version_default.value
-    assert actions["ratio"].default == DEFAULT_RATIO
-    assert UpsaleRatio(DEFAULT_RATIO) in UpsaleRatio  # the spec's default, or its member for 2 (see _upscale)
+    # A value or an input added to the spec reaches the CLI by regeneration alone: nothing here is
+    # written by hand, every row of the generated surface is checked.
+    by_flag = {flag: action for action in _submit_parser()._actions for flag in action.option_strings}
     with pytest.raises(SystemExit):
         main(["submit", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
-    assert (
-        f"upscale factor: {', '.join(str(r.value) for r in UpsaleRatio)} (default {DEFAULT_RATIO})" in shown
-    )
-    assert f"model version: {', '.join(v.value for v in ModelVersion)}" in shown
-    assert f"messages: {', '.join(language.value for language in AcceptLanguage)}" in shown
+    for item in SUBMIT_UPSCALE_TASK.inputs:
+        action = by_flag[item.flag]
+        if item.kind == "integer" and item.values:
+            assert list(action.choices or []) == list(item.values)
+        assert " ".join(item.help.split()) in shown
+        if item.values:
+            assert f"one of {', '.join(str(v) for v in item.values)}" in shown
+    version_default = attrs.fields(UpscaleRequest).version.default
+    assert isinstance(version_default, ModelVersion)
+    assert f"default {version_default.value}" in shown
+    assert next(iter(UpsaleRatio)).value == DEFAULT_RATIO  # the first allowed value: the spec has no default
+    assert f"default {DEFAULT_RATIO}" in shown
+    languages = row(SUBMIT_UPSCALE_TASK, "language").values
+    assert [language.value for language in AcceptLanguage] == list(languages)
 
 
 def _submit_parser() -> argparse.ArgumentParser:

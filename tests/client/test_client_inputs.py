@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 import pytest
-from hidream_api_client.models import UpsaleRatio, UpscaleRequest
+from hidream_api_client.models import AcceptLanguage, ModelVersion, UpsaleRatio, UpscaleRequest
 
 from hidream import MAX_IMAGE_BYTES, AsyncHiDream, HiDream, InvalidInputError, check_base_url, read_image_file
 from hidream._images import image_format, prepare_image
@@ -30,6 +30,9 @@ from tests.doubles.http import (
 )
 
 PNG_B64 = base64.b64encode(PNG).decode()
+# The spec's values (the generated enum), and an integer that is not one of them.
+RATIOS = tuple(ratio.value for ratio in UpsaleRatio)
+NOT_A_RATIO = next(n for n in range(3, 100) if n not in RATIOS)
 
 
 @pytest.fixture
@@ -45,12 +48,12 @@ def client(script: Script) -> HiDream:
 @pytest.mark.parametrize(
     ("arguments", "field", "allowed"),
     [
-        ({"upsale_ratio": 3}, "upsale_ratio", (2, 4)),
-        ({"upsale_ratio": "4"}, "upsale_ratio", (2, 4)),
-        ({"upsale_ratio": True}, "upsale_ratio", (2, 4)),
-        ({"upsale_ratio": 4.0}, "upsale_ratio", (2, 4)),
-        ({"version": "v2"}, "version", ("v1",)),
-        ({"language": "fr"}, "language", ("en", "zh")),
+        ({"upsale_ratio": NOT_A_RATIO}, "upsale_ratio", RATIOS),
+        ({"upsale_ratio": str(RATIOS[-1])}, "upsale_ratio", RATIOS),
+        ({"upsale_ratio": True}, "upsale_ratio", RATIOS),
+        ({"upsale_ratio": float(RATIOS[-1])}, "upsale_ratio", RATIOS),
+        ({"version": "v2"}, "version", tuple(version.value for version in ModelVersion)),
+        ({"language": "fr"}, "language", tuple(language.value for language in AcceptLanguage)),
         ({"notify_url": "example.com/cb"}, "notify_url", ("http://…", "https://…")),
         ({"notify_url": "ftp://example.com/cb"}, "notify_url", ("http://…", "https://…")),
         ({"notify_url": "/relative/cb"}, "notify_url", ("http://…", "https://…")),

@@ -97,7 +97,8 @@ def removed_403(spec: Spec) -> None:
 
 
 def narrowed_language(spec: Spec) -> None:
-    spec["components"]["parameters"]["AcceptLanguage"]["schema"]["enum"] = ["en"]
+    # The header's values are a component schema (shared by every operation with the header).
+    spec["components"]["schemas"]["AcceptLanguage"]["enum"] = ["en"]
     spec["components"]["parameters"]["AcceptLanguage"]["schema"]["default"] = "en"
 
 

@@ -129,10 +129,27 @@ def test_headers(spec: dict[str, Any]) -> None:
     lang = params["X-accept-language"]
     assert lang["in"] == "header"
     assert not lang["required"]
-    assert lang["schema"] == {"type": "string", "enum": ["en", "zh"], "default": "zh"}
+    # The values are a component schema every operation with the header shares (one generated enum);
+    # they and the default are the provider page's row: "支持['en', 'zh'] ... 默认为"zh"".
+    row = _reference_row("X-accept-language")[-1]
+    values = re.findall(r"'([^']+)'", row)
+    assert lang["schema"] == {"allOf": [{"$ref": "#/components/schemas/AcceptLanguage"}], "default": "zh"}
+    assert f'默认为"{lang["schema"]["default"]}"' in row
+    shared = spec["components"]["schemas"]["AcceptLanguage"]
+    assert (shared["type"], shared["enum"]) == ("string", values)
+    assert "default" not in shared  # the parameter's, stated once
     user = params["API-User-ID"]
     assert (user["in"], user["required"], user["schema"]["type"]) == ("header", False, "string")
     assert list(operation(spec)["requestBody"]["content"]) == ["application/json"]
+
+
+def _reference_row(name: str) -> list[str]:
+    """The cells of the provider page's table row for `name` (the page in openapi/reference/)."""
+    for line in REFERENCE.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells and cells[0] == name:
+            return cells
+    raise AssertionError(f"the provider's page has no row for {name}")
 
 
 def test_body_fields(spec: dict[str, Any]) -> None:
@@ -140,10 +157,17 @@ def test_body_fields(spec: dict[str, Any]) -> None:
     assert body["required"] == ["image", "upsale_ratio"]
     props = body["properties"]
     assert props["image"]["type"] == "string"
-    assert (props["upsale_ratio"]["type"], props["upsale_ratio"]["enum"]) == ("integer", [2, 4])
+    # The allowed values are the provider page's (its table row), not a copy kept here: a provider change
+    # is made to the page in openapi/reference/ and to the spec, and this holds the two together.
+    ratios = [int(n) for n in re.findall(r"\d+", _reference_row("upsale_ratio")[-1])]
+    assert (props["upsale_ratio"]["type"], sorted(props["upsale_ratio"]["enum"])) == (
+        "integer",
+        sorted(ratios),
+    )
     # Required, so no `default` (issue 11: it says nothing there, and openapi-generator's PHP breaks on it).
     assert "default" not in props["upsale_ratio"]
-    assert (props["version"]["enum"], props["version"]["default"]) == (["v1"], "v1")
+    versions = re.findall(r'"([^"]+)"', _reference_row("version")[-1])  # default "v1", range {"v1"}
+    assert (props["version"]["enum"], props["version"]["default"]) == (sorted(set(versions)), versions[0])
     assert props["notify_url"]["type"] == "string"
     assert props["request_id"]["default"] == ""
     # Unknown fields: the documentation is silent, so the spec does not forbid them.

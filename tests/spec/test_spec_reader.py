@@ -9,6 +9,7 @@ import pytest
 from hidream_contract.spec import (
     SUBMIT_ID,
     RefError,
+    flat_schema,
     load,
     operation_in,
     operations,
@@ -47,7 +48,10 @@ def test_the_spec_operations_carry_their_resolved_parameters() -> None:
         definition = spec["paths"][op.path][op.method.lower()]
         assert op.definition == definition
         declared = [resolve_in(spec, p) for p in definition.get("parameters", [])]
-        assert list(op.parameters.values()) == declared
+        # Each parameter resolved, its schema too (a shared component written out, as flat_schema reads it).
+        flat = [{**p, "schema": flat_schema(spec, p["schema"])} if "schema" in p else p for p in declared]
+        assert list(op.parameters.values()) == flat
+        assert all("allOf" not in p.get("schema", {}) and "$ref" not in p.get("schema", {}) for p in flat)
         assert op.statuses == {int(code) for code in definition["responses"]}
 
 
@@ -91,3 +95,14 @@ def test_operations_in_reads_a_variant_not_the_file() -> None:
     assert all(op.path != "/extra" for op in operations())
     with pytest.raises(KeyError, match="noSuchOperation"):
         operation_in(spec, "noSuchOperation")
+
+
+def test_flat_schema_writes_out_a_shared_component_beside_its_default() -> None:
+    document = {
+        "components": {"schemas": {"Lang": {"type": "string", "enum": ["en", "zh"]}}},
+    }
+    wrapped = {"allOf": [{"$ref": "#/components/schemas/Lang"}], "default": "zh"}
+    assert flat_schema(document, wrapped) == {"type": "string", "enum": ["en", "zh"], "default": "zh"}
+    # Two members are a real intersection: left as they are.
+    two = {"allOf": [{"$ref": "#/components/schemas/Lang"}, {"minLength": 2}]}
+    assert flat_schema(document, two) == two

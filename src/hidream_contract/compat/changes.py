@@ -13,7 +13,7 @@ from typing import Any
 
 from hidream_contract.compat.loading import Spec
 from hidream_contract.compat.openapi import operations, request_body, resolve, responses
-from hidream_contract.spec import Operation
+from hidream_contract.spec import Operation, flat_schema
 
 Pointer = tuple[str | int, ...]
 # Keywords that only document; a change to them changes no client.
@@ -99,6 +99,12 @@ def _dotted(path: Pointer) -> str:
     return ".".join(str(p) for p in path) or "the body"
 
 
+def _flat(document: Spec, schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as `spec.flat_schema` reads it (a one-member `allOf` is the schema it wraps)."""
+    flat: Any = flat_schema(document, schema)
+    return flat if isinstance(flat, dict) else schema
+
+
 class _Differ:
     def __init__(self, old: Spec, new: Spec) -> None:
         self.old, self.new = old, new
@@ -118,7 +124,7 @@ class _Differ:
             return
         self._visiting.append(refs)
         try:
-            self._compare(resolve(self.old, old), resolve(self.new, new), where, path)
+            self._compare(_flat(self.old, old), _flat(self.new, new), where, path)
         finally:
             self._visiting.pop()
 

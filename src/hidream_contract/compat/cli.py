@@ -10,18 +10,18 @@ from pathlib import Path
 
 import yaml
 
-from hidream_contract.compat import oasdiff, sdk
+from hidream_contract.compat import oasdiff, public, sdk
 from hidream_contract.compat.changes import diff
 from hidream_contract.compat.judge import judge
 from hidream_contract.compat.judges import JudgeReport, guarded
-from hidream_contract.compat.loading import CompatError, Spec, load_base, load_file
+from hidream_contract.compat.loading import CompatError, Spec, base_ref, file_at_ref, load_base, load_file
 from hidream_contract.compat.report import Outcome, render
 from hidream_contract.project import ROOT
 from hidream_contract.spec import SPEC_PATH
 
 DEFAULT_SPEC = SPEC_PATH.relative_to(ROOT)
 DEFAULT_REPORT = Path("reports/compat-report.md")
-JUDGES = ("wire", "oasdiff", "python-sdk", "typescript")
+JUDGES = ("wire", "oasdiff", "python-sdk", "typescript", "public-api", "completeness")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -62,7 +62,10 @@ def run(argv: list[str] | None = None) -> int:
         # the generator, tsc), side by side.
         verdict = judge(old, new, examples=arguments.examples, seed=arguments.seed)
         with tempfile.TemporaryDirectory(prefix="compat-") as work, ThreadPoolExecutor(3) as pool:
-            others = _start(pool, set(arguments.judges.split(",")), old, new, Path(work))
+            ref = base_ref(arguments.repo, arguments.base)
+            others = _start(
+                pool, set(arguments.judges.split(",")), old, new, Path(work), (arguments.repo, ref)
+            )
             reports = [future.result() for future in others]
     except CompatError as exc:
         print(f"error: the compat gate could not run: {exc}", file=sys.stderr)
@@ -91,22 +94,41 @@ def run(argv: list[str] | None = None) -> int:
         if report_.error:
             print(f"  - {report_.name}: could not run: {report_.error}")
         for finding in report_.findings:
-            if finding.level == "error":
+            if finding.level in ("error", "gap"):
                 print(f"  - {report_.name}: [{finding.rule}] {finding.where}: {finding.text}")
     print(f"==> compat: {outcome.version_advice()} Report and changelog text: {arguments.report}")
     return outcome.exit_code
 
 
 def _start(
-    pool: ThreadPoolExecutor, names: set[str], old: Spec, new: Spec, work: Path
+    pool: ThreadPoolExecutor,
+    names: set[str],
+    old: Spec,
+    new: Spec,
+    work: Path,
+    base: tuple[Path, str | None] = (Path(), None),
 ) -> list[Future[JudgeReport]]:
-    """Submit the judges beside the wire one; oasdiff reads the two documents from files in `work`."""
+    """Submit the judges beside the wire one; oasdiff reads the two documents from files in `work`.
+    `base`: the repository and BASE's git ref (None for a spec file): the old client is generated with
+    BASE's generator config, and the public-API judge imports BASE's `hidream`."""
+    repo, ref = base
+    old_config = file_at_ref(repo, ref, sdk.GENERATOR_CONFIG)
     old_file, new_file = work / "old.yaml", work / "new.yaml"
     for spec, path in ((old, old_file), (new, new_file)):
         path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     jobs = {
         "oasdiff": lambda: guarded("oasdiff", oasdiff.TITLE, lambda: oasdiff.judge(old_file, new_file, work)),
-        "python-sdk": lambda: guarded("python-sdk", "Python SDK", lambda: sdk.python_judge(old, new)),
+        "python-sdk": lambda: guarded(
+            "python-sdk", "Python SDK", lambda: sdk.python_judge(old, new, old_config)
+        ),
         "typescript": lambda: guarded("typescript", sdk.TS_TITLE, lambda: sdk.typescript_judge(old, new)),
+        "public-api": lambda: guarded(
+            "public-api",
+            public.PUBLIC_TITLE,
+            lambda: public.public_judge(old, new, repo=repo, base=ref, work=work, old_config=old_config),
+        ),
+        "completeness": lambda: guarded(
+            "completeness", public.COMPLETE_TITLE, lambda: public.completeness_judge(new)
+        ),
     }
     return [pool.submit(job) for name, job in jobs.items() if name in names]

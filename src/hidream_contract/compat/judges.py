@@ -71,7 +71,7 @@ def spec_hash(spec: Spec, *extra: Path | str) -> str:
             for file in files:
                 digest.update(file.name.encode())
                 digest.update(file.read_bytes())
-        else:
+        else:  # a version, or the text of a file as it is elsewhere (BASE's config)
             digest.update(item.encode())
     return digest.hexdigest()[:24]
 

@@ -10,6 +10,8 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from hidream_contract.project import ROOT
+
 Spec = dict[str, Any]
 
 
@@ -91,3 +93,26 @@ def load_base(repo: Path, base: str | None, spec: Path) -> tuple[Spec, str]:
     ref = base or default_base(repo)
     label = ref if base else f"{ref[:12]} (merge base with main)"
     return load_at_ref(repo, ref, spec), label
+
+
+def file_at_ref(repo: Path, ref: str | None, path: Path) -> str | None:
+    """The text at git ref `ref` of `repo` of the file `path` names in this project (its path relative to
+    the project's root), or None (no ref, no such file)."""
+    if not ref or not _is_ref(repo, ref):
+        return None
+    try:
+        relative = path.resolve().relative_to(ROOT.resolve()).as_posix()
+    except ValueError:
+        return None
+    shown = _git(repo, "show", f"{ref}:{relative}")
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def base_ref(repo: Path, base: str | None) -> str | None:
+    """The git ref BASE names (the merge base by default), or None when BASE is a spec file or unknown."""
+    if base and Path(base).is_file():
+        return None
+    try:
+        return base or default_base(repo)
+    except CompatError:
+        return None

@@ -51,6 +51,11 @@ class Outcome:
         return self.verdict.breaking or any(j.breaking for j in self.judges)
 
     @property
+    def gaps(self) -> list[JudgeReport]:
+        """Judges that found part of the spec the client or the CLI cannot send (the completeness judge)."""
+        return [j for j in self.judges if any(f.level == "gap" for f in j.findings)]
+
+    @property
     def breaking_judges(self) -> list[str]:
         found = ["wire"] if self.verdict.breaking else []
         return found + [j.name for j in self.judges if j.breaking]
@@ -84,7 +89,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        if self.breaking and not self.major_bumped:
+        if (self.breaking and not self.major_bumped) or self.gaps:
             return 1
         return 2 if self.failed_judges else 0
 
@@ -116,6 +121,13 @@ class Outcome:
         return f"`info.version` {self.new_version} fits this {self.bump} change."
 
     def headline(self) -> str:
+        return self._verdict_headline() + (
+            " INCOMPLETE: the client or the CLI cannot send part of the new spec (completeness, below)."
+            if self.gaps
+            else ""
+        )
+
+    def _verdict_headline(self) -> str:
         if self.failed_judges and not self.breaking:
             names = ", ".join(j.name for j in self.failed_judges)
             return f"NO VERDICT: judge(s) {names} could not run (see below); nothing else found breaking."
@@ -214,7 +226,8 @@ def render(outcome: Outcome, *, base_label: str, spec_label: str, seed: int, exa
         f"| wire (schemathesis samples, jsonschema) | {'breaking' if verdict.breaking else 'compatible'} "
         f"| {len(verdict.evidence)} | 0 |",
         *(
-            f"| {j.title} | {j.verdict} | {sum(f.level == 'error' for f in j.findings)} | {len(j.warnings)} |"
+            f"| {j.title} | {'incomplete' if j in outcome.gaps else j.verdict} "
+            f"| {sum(f.level in ('error', 'gap') for f in j.findings)} | {len(j.warnings)} |"
             for j in outcome.judges
         ),
         "",

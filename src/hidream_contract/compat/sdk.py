@@ -30,6 +30,7 @@ from typing import Any
 import griffe
 import yaml
 
+from hidream_contract import surface
 from hidream_contract.compat.judges import Finding, JudgeError, JudgeReport, spec_hash
 from hidream_contract.compat.loading import Spec
 from hidream_contract.project import BUILD, CONFIG, ROOT, SCRIPTS
@@ -73,20 +74,32 @@ def _cached(key: str, kind: str, make: Any) -> Path:
 # --- Python -------------------------------------------------------------------------------------
 
 
-def _generator_config(directory: Path) -> Path:
-    """config/openapi-python-client.yaml without its post hooks (formatting changes no public API)."""
-    config = yaml.safe_load((CONFIG / "openapi-python-client.yaml").read_text(encoding="utf-8"))
+GENERATOR_CONFIG = CONFIG / "openapi-python-client.yaml"
+
+
+def _generator_config(directory: Path, text: str | None = None) -> Path:
+    """config/openapi-python-client.yaml (or `text`, the one of BASE) without its post hooks (formatting
+    changes no public API)."""
+    config = yaml.safe_load(text if text is not None else GENERATOR_CONFIG.read_text(encoding="utf-8"))
     config["post_hooks"] = []
     path = directory / "openapi-python-client.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 
 
-def generate_python(spec: Spec) -> Path:
-    """The folder holding `hidream_api_client` generated from `spec` (cached); JudgeError if the
-    generator refuses the document."""
+def generate_python(spec: Spec, config: str | None = None) -> Path:
+    """The folder holding `hidream_api_client` generated from `spec` (cached) with this repo's generator
+    config, or `config` (the text of another one: BASE's, so the old client is the one users had);
+    JudgeError if the generator refuses the document."""
     tool = python_version("openapi-python-client")
-    key = spec_hash(spec, CONFIG / "openapi-python-client.yaml", CONFIG / "templates", tool)
+    key = spec_hash(
+        spec,
+        config if config is not None else GENERATOR_CONFIG,
+        CONFIG / "templates",
+        surface.SURFACE_CONFIG,
+        Path(surface.__file__),
+        tool,
+    )
 
     def make(staging: Path) -> None:
         source = staging / "spec.yaml"
@@ -98,7 +111,7 @@ def generate_python(spec: Spec) -> Path:
                 "--path",
                 str(source),
                 "--config",
-                str(_generator_config(staging)),
+                str(_generator_config(staging, config)),
                 "--custom-template-path",
                 str(CONFIG / "templates"),
                 "--meta",
@@ -110,6 +123,10 @@ def generate_python(spec: Spec) -> Path:
         if done.returncode != 0 or not (staging / PACKAGE / "__init__.py").is_file():
             tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-4:])
             raise JudgeError(f"openapi-python-client could not generate a client: {tail}")
+        try:  # the friendly client's surface, as make generate writes it beside
+            surface.generate(spec, staging / PACKAGE)
+        except (surface.SurfaceError, KeyError, TypeError) as error:
+            raise JudgeError(f"the surface of the friendly client could not be generated: {error}") from None
 
     return _cached(key, "python", make)
 
@@ -184,11 +201,14 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def python_judge(old: Spec, new: Spec) -> JudgeReport:
+def python_judge(old: Spec, new: Spec, old_config: str | None = None) -> JudgeReport:
+    """`old_config`: BASE's generator config, so the old client is named as its users had it (a class
+    override that moved into the spec is then no breakage)."""
     title = PYTHON_TITLE.format(python_version("openapi-python-client"), python_version("griffe"))
     report = JudgeReport("python-sdk", title)
     with ThreadPoolExecutor(2) as pool:
-        old_future, new_future = pool.submit(generate_python, old), pool.submit(generate_python, new)
+        old_future = pool.submit(generate_python, old, old_config)
+        new_future = pool.submit(generate_python, new)
         old_folder = old_future.result()
         try:
             new_folder = new_future.result()

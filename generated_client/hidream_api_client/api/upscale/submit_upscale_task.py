@@ -95,7 +95,10 @@ def sync_detailed(
     被受理(`code` 为 0)的调用会创建真实的计费任务。
 
     Args:
-        x_accept_language (AcceptLanguage | Unset):  Default: AcceptLanguage.ZH.
+        x_accept_language (AcceptLanguage | Unset): A language of the service's `message` (the
+            `X-accept-language` header's values, one type shared by
+            every operation that takes the header). / `message` 的语言(`X-accept-language` 的取值,各接口共用)。
+             Default: AcceptLanguage.ZH.
         api_user_id (str | Unset):
         body (UpscaleRequest): An image-upscale task. / 图片增强任务参数。
 
@@ -137,7 +140,10 @@ def sync(
     被受理(`code` 为 0)的调用会创建真实的计费任务。
 
     Args:
-        x_accept_language (AcceptLanguage | Unset):  Default: AcceptLanguage.ZH.
+        x_accept_language (AcceptLanguage | Unset): A language of the service's `message` (the
+            `X-accept-language` header's values, one type shared by
+            every operation that takes the header). / `message` 的语言(`X-accept-language` 的取值,各接口共用)。
+             Default: AcceptLanguage.ZH.
         api_user_id (str | Unset):
         body (UpscaleRequest): An image-upscale task. / 图片增强任务参数。
 
@@ -174,7 +180,10 @@ async def asyncio_detailed(
     被受理(`code` 为 0)的调用会创建真实的计费任务。
 
     Args:
-        x_accept_language (AcceptLanguage | Unset):  Default: AcceptLanguage.ZH.
+        x_accept_language (AcceptLanguage | Unset): A language of the service's `message` (the
+            `X-accept-language` header's values, one type shared by
+            every operation that takes the header). / `message` 的语言(`X-accept-language` 的取值,各接口共用)。
+             Default: AcceptLanguage.ZH.
         api_user_id (str | Unset):
         body (UpscaleRequest): An image-upscale task. / 图片增强任务参数。
 
@@ -214,7 +223,10 @@ async def asyncio(
     被受理(`code` 为 0)的调用会创建真实的计费任务。
 
     Args:
-        x_accept_language (AcceptLanguage | Unset):  Default: AcceptLanguage.ZH.
+        x_accept_language (AcceptLanguage | Unset): A language of the service's `message` (the
+            `X-accept-language` header's values, one type shared by
+            every operation that takes the header). / `message` 的语言(`X-accept-language` 的取值,各接口共用)。
+             Default: AcceptLanguage.ZH.
         api_user_id (str | Unset):
         body (UpscaleRequest): An image-upscale task. / 图片增强任务参数。
 
