@@ -33,12 +33,14 @@ from hidream_sim.server import (
     SCENARIO_HEADER,
     SCENARIO_PATH,
     SCENARIOS,
+    Answer,
     Callback,
     Exchange,
     Mode,
-    SimServer,
-    StandInServer,
+    Request,
+    Service,
 )
+from hidream_sim.serving import SimServer, StandInServer
 
 __all__ = [
     "CALLBACK_SINK",
@@ -50,9 +52,12 @@ __all__ = [
     "RESULTS_SUFFIX",
     "SCENARIOS",
     "SCENARIO_HEADER",
+    "Answer",
     "Callback",
     "Exchange",
     "Mode",
+    "Request",
+    "Service",
     "SimServer",
     "Simulator",
     "StandIn",
@@ -72,6 +77,7 @@ class Simulator:
 
     def __init__(self, server: SimServer) -> None:
         self._server = server
+        self._service = server.service
 
     def __repr__(self) -> str:  # never the token
         return f"Simulator(scenario={self.scenario!r}, base_url={self.base_url!r})"
@@ -79,11 +85,11 @@ class Simulator:
     @property
     def scenario(self) -> str:
         """The scenario for requests that choose none."""
-        return self._server.mode
+        return self._service.mode
 
     @property
     def mode(self) -> str:
-        return self._server.mode
+        return self._service.mode
 
     @property
     def base_url(self) -> str:
@@ -102,38 +108,38 @@ class Simulator:
 
     @property
     def accepted_tasks(self) -> int:
-        return self._server.accepted_tasks
+        return self._service.accepted_tasks
 
     @property
     def billed(self) -> int:
         """Tasks created for a request that carried the account's token, also those whose answer was
         lost: what a real account would pay for (a drifted service that lets requests without the
         token through creates tasks nobody is billed for)."""
-        return self._server.billed_tasks
+        return self._service.billed_tasks
 
     billed_tasks = billed  # the live check's tests' name
 
     @property
     def requests(self) -> int:
-        return self._server.requests
+        return self._service.requests
 
     @property
     def tasks(self) -> list[Task]:
-        return self._server.book.tasks
+        return self._service.book.tasks
 
     def task(self, task_id: str) -> Task | None:
-        return self._server.book.get(task_id)
+        return self._service.book.get(task_id)
 
     @property
     def callbacks(self) -> list[Callback]:
-        with self._server._lock:
-            return list(self._server.callbacks)
+        with self._service._lock:
+            return list(self._service.callbacks)
 
     @property
     def log(self) -> list[Exchange]:
         """Every request answered so far, in order (method, path, scenario, status, time)."""
-        with self._server._lock:
-            return list(self._server.log)
+        with self._service._lock:
+            return list(self._service.log)
 
     @property
     def callback_sink_url(self) -> str:
@@ -143,7 +149,7 @@ class Simulator:
     @property
     def book(self) -> TaskBook:
         """The accepted tasks' result reads and image requests (results.py)."""
-        return self._server.book
+        return self._service.book
 
 
 @contextmanager

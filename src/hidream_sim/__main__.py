@@ -21,7 +21,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from hidream_sim.server import DEFAULT_SLOW_SECONDS, DEFAULT_TOKEN, SCENARIOS, SimServer
+from hidream_sim.server import DEFAULT_SLOW_SECONDS, DEFAULT_TOKEN, SCENARIOS
+from hidream_sim.serving import SimServer
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -135,13 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         server.server_close()
         if args.stats_file:
             stats = {
-                "requests": server.requests,
-                "accepted_tasks": server.accepted_tasks,
-                "busy_seconds": server.busy_seconds,
+                "requests": server.service.requests,
+                "accepted_tasks": server.service.accepted_tasks,
+                "busy_seconds": server.service.busy_seconds,
             }
             Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
+        service = server.service
         print(
-            f"==> hidream-sim: stopped after {server.requests} requests, {server.accepted_tasks} tasks",
+            f"==> hidream-sim: stopped after {service.requests} requests, {service.accepted_tasks} tasks",
             file=sys.stderr,
         )
     return 0

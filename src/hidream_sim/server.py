@@ -1,5 +1,10 @@
 """The HiDream simulator: the upscale endpoint's documented behaviour, plus scenarios (drift and faults).
 
+This module is the service alone, with no HTTP in it: `Service.handle(Request) -> Answer`, where an
+`Answer` is data (status, headers, body, or a transport-level action such as a delay or a connection
+closed without an answer). The HTTP layers carry requests to it: serving.py on a socket, transport.py
+in-process (an httpx transport); both read and change the same `Service`.
+
 Hand-written from the provider's page, never from our spec (it imports nothing of ours), so it can
 disagree with the spec: that is how the live check's tests see drift. It serves
 `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the provider's page
@@ -37,14 +42,13 @@ import binascii
 import ipaddress
 import json
 import re
-import socket
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -228,17 +232,61 @@ class Exchange:
         return 0.0 if self.done is None else self.done - self.at
 
 
-class SimServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = False
-    request_queue_size = 128  # the stdlib's 5 resets connections when many clients connect at once
+@dataclass(frozen=True)
+class Request:
+    """What the service sees of one HTTP request, whichever layer received it (socket or in-process)."""
+
+    method: str
+    target: str  # the request target as sent: path and query
+    headers: tuple[tuple[str, str], ...]  # in order, names as sent
+    body: bytes
+    root: str  # http://host:port the client addressed: links the answer carries start with it
+
+
+@dataclass
+class Answer:
+    """What the service answers: data the HTTP layer sends (or, for `action`, does instead)."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before the answer starts (the slow scenario)
+    drip: float = 0.0  # seconds over which the body is sent in ten pieces (the drip scenario)
+    action: str | None = None  # RESET: close the connection without answering (the task exists)
+    exchange: Exchange | None = None  # the request in the service's log; the HTTP layer marks it done
+
+    def finished(self) -> None:
+        """The HTTP layer is done with this request (sent, or dropped): its time in the log ends."""
+        if self.exchange is not None:
+            self.exchange.done = time.monotonic()
+
+
+RESET = "reset"
+
+
+class Headers:
+    """A request's headers, looked up case-insensitively (the first of repeated names wins)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._values: dict[str, str] = {}
+        for name, value in pairs:
+            self._values.setdefault(name.lower(), value)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._values.get(name.lower(), default)
+
+
+class Service:
+    """The simulated HiDream service: its state and `handle(Request) -> Answer`, with no HTTP in it.
+
+    The HTTP layers (serving.py's server, transport.py's in-process httpx transport) turn bytes into a
+    `Request` and an `Answer` into bytes; everything the service decides is here."""
 
     def __init__(
         self,
         mode: str,
         token: str,
-        host: str = "127.0.0.1",
-        port: int = 0,
         *,
         task_seconds: float | None = None,
         slow_seconds: float = DEFAULT_SLOW_SECONDS,
@@ -248,7 +296,6 @@ class SimServer(ThreadingHTTPServer):
             raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(SCENARIOS)}")
         if not token:
             raise ValueError("the stand-in needs a non-empty token")
-        super().__init__((host, port), _Handler)
         self.mode = mode
         self._token = token
         self._lock = threading.Lock()
@@ -264,14 +311,19 @@ class SimServer(ThreadingHTTPServer):
         self.sink: list[bytes] = []  # bodies posted to CALLBACK_SINK
         self._timers: list[threading.Timer] = []
         self.closed = False
+        self.root = "http://127.0.0.1"  # where its links point (callbacks' bodies); the HTTP layer sets it
+        self.call_class: type[_Call] = _Call  # what answers one request (a test double may replace it)
 
-    def server_close(self) -> None:
+    def handle(self, request: Request) -> Answer:
+        """Answer one request: the whole of the service's behaviour."""
+        return self.call_class(self, request).run()
+
+    def close(self) -> None:
         self.closed = True
         with self._lock:
             timers, self._timers = self._timers, []
         for timer in timers:
             timer.cancel()
-        super().server_close()
 
     def schedule_callback(self, task: results.Task) -> None:
         """Call the task's notify_url when it is final: at once (per-read mode) or after task_seconds."""
@@ -287,8 +339,7 @@ class SimServer(ThreadingHTTPServer):
     def _callback(self, task: results.Task) -> None:
         if self.closed or task.notify_url is None:
             return
-        host, port = self.server_address[:2]
-        body = results.envelope_for(task.scenario, f"http://{host!s}:{port}", task.sub_task_ids, task.outcome)
+        body = results.envelope_for(task.scenario, self.root, task.sub_task_ids, task.outcome)
         body["result"]["task_id"] = task.task_id
         record = Callback(task.notify_url, task.task_id, task.outcome, sent=False, body=body)
         problem = callback_problem(task.notify_url, self.callback_hosts)
@@ -313,20 +364,8 @@ class SimServer(ThreadingHTTPServer):
         with self._lock:
             self.callbacks.append(record)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client closing its keep-alive connection is normal; anything else is still printed."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
     def __repr__(self) -> str:  # never show the token
-        return f"SimServer(mode={self.mode!r}, port={self.server_address[1]})"
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}{PREFIX}"
+        return f"Service(mode={self.mode!r}, root={self.root!r})"
 
     def token_matches(self, authorization: str | None) -> bool:
         return authorization == f"Bearer {self._token}"
@@ -356,9 +395,6 @@ class SimServer(ThreadingHTTPServer):
             return True
 
 
-StandInServer = SimServer  # the name the live check's tests knew it by
-
-
 def callback_problem(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
     """Why the simulator will not call `url`, None if it may: loopback only, unless the user allows more."""
     parts = urlsplit(url)
@@ -375,42 +411,30 @@ def callback_problem(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
     return f"notify_url: {host} is not a loopback address (allow it with --allow-callback-host {host})"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: SimServer
+class _Call:
+    """One request being answered: the service's decisions for it, written down as an `Answer`."""
+
     scenario: str = "faithful"
     scenario_chosen = False  # whether this request chose its scenario (header or path)
     scenario_root = ""  # "/_sim/NAME" when the path chose it
-    _exchange: Exchange  # this request in the server's log
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in separate writes; without this, Nagle's algorithm and delayed ACKs add
-    # ~40 ms to every keep-alive request.
-    disable_nagle_algorithm = True
-    server_version = "HiDreamStandIn/1"
+    _exchange: Exchange  # this request in the service's log
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: requests carry the token in a header, and test output stays readable."""
+    def __init__(self, service: Service, request: Request) -> None:
+        self.server = service  # the name the scenario code has always used for the service's state
+        self.request = request
+        self.headers = Headers(request.headers)
+        self.path = request.target
+        self.command = request.method
+        self.root = request.root
+        self.answer: Answer | None = None  # set by _send_raw, or by _task's reset
+        self.delay = 0.0
 
-    # --- HTTP methods ---------------------------------------------------------------------
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_OPTIONS(self) -> None:
-        self._handle("OPTIONS")
-
-    def do_HEAD(self) -> None:
-        self._handle("HEAD")
+    def run(self) -> Answer:
+        self._answer(self.command)
+        answer = self.answer or Answer(500, action=RESET)
+        answer.delay = max(answer.delay, self.delay)
+        answer.exchange = self._exchange
+        return answer
 
     # --- behaviour ------------------------------------------------------------------------
     def _choose_scenario(self) -> str | None:
@@ -429,18 +453,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.scenario, self.scenario_chosen = chosen, True
         return None
 
-    def _handle(self, method: str) -> None:
-        try:
-            self._answer(method)
-        finally:
-            self._exchange.done = time.monotonic()
-
     def _answer(self, method: str) -> None:
         self._exchange = Exchange(time.monotonic(), method, urlsplit(self.path).path, self.server.mode, None)
         with self.server._lock:
             self.server.log.append(self._exchange)
         number = self.server.count_request()
-        raw = self._read_body()
+        raw = self.request.body
         problem = self._choose_scenario()
         self._exchange.path, self._exchange.scenario = urlsplit(self.path).path, self.scenario
         if problem:
@@ -457,7 +475,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         is_submit = path == PREFIX + OPERATION_PATH and method == "POST"
         if mode == "slow":
-            time.sleep(self.server.slow_seconds)
+            self.delay = self.server.slow_seconds  # the HTTP layer waits before answering
         if mode == "rate-limit-once" and is_submit and self.server.first("rate-limit"):
             self._send(429, self._error(429, texts["throttled"]), extra={"Retry-After": "1"})
             return
@@ -481,13 +499,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(502, GATEWAY_502, "text/html")
             return
         if mode == "moved-308" and path == PREFIX + OPERATION_PATH:
-            host, port = self.server.server_address[:2]
-            location = f"http://{host!s}:{port}{self.scenario_root}{MOVED_PREFIX}{OPERATION_PATH}"
+            location = f"{self.root}{self.scenario_root}{MOVED_PREFIX}{OPERATION_PATH}"
             self._send_raw(308, b"", "text/html", extra={"Location": location})
             return
         if results.serves(path, PREFIX + OPERATION_PATH):
-            host, port = self.server.server_address[:2]
-            results.handle(self, self.server.book, mode, method, self.path, f"http://{host!s}:{port}")
+            results.handle(self, self.server.book, mode, method, self.path, self.root)
             return
         if path not in (
             PREFIX + OPERATION_PATH,
@@ -548,8 +564,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(502, GATEWAY_502, "text/html")
             return
         if mode == "reset-on-task" and self.server.first("reset"):
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)  # the task exists; its answer never leaves
+            self.answer = Answer(0, action=RESET)  # the task exists; its answer never leaves
             return
         self._send(201 if mode == "status-201" else 200, envelope)
 
@@ -565,13 +580,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.scenario == "ignore-bad-token":
             return header is not None and header.startswith("Bearer ") and len(header) > len("Bearer ")
         return self.server.token_matches(header)
-
-    def _read_body(self) -> bytes:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        return self.rfile.read(min(max(length, 0), MAX_BODY_BYTES)) if length > 0 else b""
 
     def _reject(self, message: str) -> None:
         mode = self.scenario
@@ -629,22 +637,9 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         if self._exchange.status is None:
             self._exchange.status = status
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command == "HEAD":
-            return
+        self.answer = Answer(status, data, content_type, dict(extra or {}))
         if self.scenario == "drip" and data:
-            step = max(1, -(-len(data) // 10))
-            for at in range(0, len(data), step):
-                self.wfile.write(data[at : at + step])
-                self.wfile.flush()
-                time.sleep(self.server.slow_seconds / 10)
-            return
-        self.wfile.write(data)
+            self.answer.drip = self.server.slow_seconds  # ten pieces spread over slow_seconds
 
 
 def _validate(body: dict[str, Any], mode: str) -> list[str]:
