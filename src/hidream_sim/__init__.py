@@ -3,6 +3,7 @@
     from hidream_sim import simulator
     with simulator() as sim:                       # faithful, on a free port of 127.0.0.1
         sim.base_url          # http://127.0.0.1:PORT/api-pub/gw/v3 (append /image/image_upscaler/async)
+        sim.transport()       # an httpx transport (sync and async) to the same simulator, no socket
         sim.url_for("task-fails")  # the same base URL with a scenario for every request sent there
         sim.tasks             # the tasks it created (hidream_sim.results.Task)
         sim.billed            # how many: what a real account would have paid for
@@ -10,14 +11,15 @@
         sim.requests          # how many requests it received
 
 As a command: `hidream-sim --port 0` (or `python -m hidream_sim`) prints the base URL and serves until
-stopped; `hidream-sim --list-scenarios`. The pytest fixture `hidream_sim` (this package's pytest
-plugin, registered as an entry point) yields a running faithful simulator. docs/simulator.md is the manual.
+stopped; `hidream-sim --list-scenarios`. `simulator(server=False)` runs it in-process only (no socket, no
+uvicorn needed): reach it through `sim.transport()` at `sim.base_url` (http://hidream-sim.test/...).
+The pytest fixture `hidream_sim` (this package's pytest plugin, registered as an entry point) yields a
+running faithful simulator. docs/simulator.md is the manual.
 It imports nothing of ours (config/importlinter.toml): it plays an independent service.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +29,8 @@ from hidream_sim.server import (
     DEFAULT_SLOW_SECONDS,
     DEFAULT_TOKEN,
     FAULTS,
+    IN_PROCESS_ROOT,
+    MAX_BODY_BYTES,
     MODES,
     OPERATION_PATH,
     PREFIX,
@@ -40,12 +44,15 @@ from hidream_sim.server import (
     Request,
     Service,
 )
-from hidream_sim.serving import SimServer, StandInServer
+from hidream_sim.serving import SimServer, StandInServer, exposure_problem
+from hidream_sim.transport import SimTransport
 
 __all__ = [
     "CALLBACK_SINK",
     "DEFAULT_TOKEN",
     "FAULTS",
+    "IN_PROCESS_ROOT",
+    "MAX_BODY_BYTES",
     "MODES",
     "OPERATION_PATH",
     "PREFIX",
@@ -59,25 +66,33 @@ __all__ = [
     "Request",
     "Service",
     "SimServer",
+    "SimTransport",
     "Simulator",
     "StandIn",
     "StandInServer",
     "Task",
     "TaskBook",
+    "exposure_problem",
     "running_standin",
     "simulator",
 ]
 
-STOP_TIMEOUT_S = 10.0
-POLL_INTERVAL_S = 0.05  # how soon shutdown() is noticed
-
 
 class Simulator:
-    """A running simulator: where it is and what it has seen."""
+    """A running simulator: where it is and what it has seen (a socket server's, or in-process only)."""
 
-    def __init__(self, server: SimServer) -> None:
-        self._server = server
-        self._service = server.service
+    def __init__(self, server: SimServer | Service) -> None:
+        self._server = server if isinstance(server, SimServer) else None
+        self._service = server.service if isinstance(server, SimServer) else server
+
+    def transport(self) -> SimTransport:
+        """An httpx transport for `httpx.Client(transport=...)` and `httpx.AsyncClient(transport=...)`
+        that reaches this simulator's state without a socket (transport.py says what it plays)."""
+        return SimTransport(self._service)
+
+    @property
+    def service(self) -> Service:
+        return self._service
 
     def __repr__(self) -> str:  # never the token
         return f"Simulator(scenario={self.scenario!r}, base_url={self.base_url!r})"
@@ -93,12 +108,12 @@ class Simulator:
 
     @property
     def base_url(self) -> str:
-        return self._server.base_url
+        return self.root + PREFIX
 
     @property
     def root(self) -> str:
-        """http://host:port, without the base path."""
-        return self._server.base_url[: -len(PREFIX)]
+        """http://host:port, without the base path (in-process: http://hidream-sim.test)."""
+        return self._server.root if self._server is not None else IN_PROCESS_ROOT
 
     def url_for(self, scenario: str) -> str:
         """A base URL whose requests all run `scenario` (the `/_sim/NAME` path prefix)."""
@@ -162,34 +177,31 @@ def simulator(
     callback_hosts: tuple[str, ...] = (),
     host: str = "127.0.0.1",
     port: int = 0,
+    server: bool = True,
 ) -> Iterator[Simulator]:
     """Serve the simulator in a background thread for the block (a free port of 127.0.0.1 by default).
 
     `task_seconds`: None (default) moves a task one status per result read (instant); S>=0 makes it
     take S seconds. `callback_hosts`: hosts besides loopback that notify_url callbacks may reach.
+    `server=False`: no socket, in-process only (`sim.transport()`; uvicorn is not needed).
     """
-    server = SimServer(
-        scenario,
-        token,
-        host,
-        port,
-        task_seconds=task_seconds,
-        slow_seconds=slow_seconds,
-        callback_hosts=callback_hosts,
+    service = Service(
+        scenario, token, task_seconds=task_seconds, slow_seconds=slow_seconds, callback_hosts=callback_hosts
     )
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": POLL_INTERVAL_S},
-        name=f"hidream-sim-{scenario}",
-        daemon=True,
-    )
-    thread.start()
+    if not server:
+        service.root = IN_PROCESS_ROOT
+        try:
+            yield Simulator(service)
+        finally:
+            service.close()
+        return
+    running = SimServer(scenario, token, host, port, service=service)
     try:
-        yield Simulator(server)
+        running.start()
+        yield Simulator(running)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=STOP_TIMEOUT_S)
+        running.shutdown()
+        running.server_close()
 
 
 # The names the repository's tests knew the stand-in by (one double: these are the simulator).

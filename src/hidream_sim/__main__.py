@@ -38,7 +38,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME",
         help="the scenario for requests that choose none (default: faithful; see --list-scenarios)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1); any other than loopback needs a token of your own",
+    )
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 (default) picks a free one")
     parser.add_argument(
         "--task-seconds",
@@ -111,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 2
+    except ValueError as error:  # a non-loopback address with the default token (serving.exposure_problem)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -131,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     try:
-        server.serve_forever(poll_interval=0.05)
+        server.serve_forever()
     finally:
         server.server_close()
         if args.stats_file:

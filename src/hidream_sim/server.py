@@ -44,13 +44,13 @@ import json
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from hidream_sim import results
 
@@ -63,8 +63,17 @@ SCENARIO_HEADER = "X-Sim-Scenario"
 CALLBACK_SINK = "/_sim-callbacks"  # a notify_url receiver of the simulator's own (answers 204)
 SCENARIO_PATH = "/_sim/"  # /_sim/NAME/api-pub/gw/v3/...: the scenario NAME for this request
 DEFAULT_SLOW_SECONDS = 2.0  # how long the slow and drip scenarios take to answer
+# A callback's whole exchange (connect, send, answer) ends within this; redirects are never followed and
+# the environment's proxy settings never apply (issue 28): it goes to the address named, or nowhere.
 CALLBACK_TIMEOUT_S = 5.0
-MAX_BODY_BYTES = 10 * 1024 * 1024
+# The largest request body the service reads; a larger one is answered 413 and the connection closed.
+# It pairs with the client's image limit (hidream._images.MAX_IMAGE_BYTES, 10 MiB): an image the client
+# accepts is sent as base64 (4/3 of its size: 13.34 MiB for 10 MiB) in a JSON body with the other fields,
+# so 16 MiB leaves 2.6 MiB for them. The simulator does not import the client (it plays an independent
+# service): tests/sim/test_simulator_http.py holds the pair together; docs/simulator.md states it.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+CODE_TOO_LARGE = 413
+IN_PROCESS_ROOT = "http://hidream-sim.test"  # the root of an in-process simulator (transport.py): no socket
 
 # Error codes of the stand-in's own choosing: the provider publishes none.
 CODE_INVALID_PARAMETER = 1001
@@ -183,6 +192,8 @@ MESSAGES = {
         "ok": "Success",
         "auth": "Unauthorized: missing or invalid token",
         "json": "The body must be a JSON object",
+        "content_type": "Content-Type: required, application/json",
+        "too_large": f"The body is larger than {MAX_BODY_BYTES} bytes",
         "not_found": "Not found",
         "method": "Method not allowed",
         "internal": "Internal error",
@@ -193,6 +204,8 @@ MESSAGES = {
         "ok": "成功",
         "auth": "未授权:缺少或无效的 Token",
         "json": "请求体必须是 JSON 对象",
+        "content_type": "Content-Type: 必填,application/json",
+        "too_large": f"请求体超过 {MAX_BODY_BYTES} 字节",
         "not_found": "未找到",
         "method": "不支持的请求方式",
         "internal": "内部错误",
@@ -318,6 +331,19 @@ class Service:
         """Answer one request: the whole of the service's behaviour."""
         return self.call_class(self, request).run()
 
+    def too_large(self, request: Request) -> Answer:
+        """The answer to a body over MAX_BODY_BYTES (the HTTP layer stops reading it): 413, the error
+        envelope, and the connection closed (what is left of the body is never read as a request)."""
+        exchange = Exchange(time.monotonic(), request.method, urlsplit(request.target).path, self.mode, 413)
+        with self._lock:
+            self.log.append(exchange)
+        self.count_request()
+        lang = Headers(request.headers).get("X-accept-language")
+        message = MESSAGES["en" if lang == "en" else "zh"]["too_large"]
+        envelope = {"code": CODE_TOO_LARGE, "message": message, "request_id": str(uuid.uuid4())}
+        data = json.dumps(envelope, ensure_ascii=False).encode("utf-8")
+        return Answer(413, data, headers={"Connection": "close"}, exchange=exchange)
+
     def close(self) -> None:
         self.closed = True
         with self._lock:
@@ -347,19 +373,13 @@ class Service:
             record.error = problem  # the task goes on as if it had no notify_url
         else:
             self.book.finish(task)  # per-read mode: a task with a callback finishes on its own
-            request = urllib.request.Request(  # noqa: S310 (the URL's scheme and host were checked)
-                task.notify_url,
-                data=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json", "User-Agent": "hidream-sim"},
-                method="POST",
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as answer:  # noqa: S310
-                    record.http_status = answer.status
-            except urllib.error.HTTPError as error:
-                record.http_status = error.code
-            except (OSError, ValueError) as error:
-                record.error = f"{type(error).__name__}: {error}"
+            data = json.dumps(body).encode()
+            if task.notify_url == IN_PROCESS_ROOT + CALLBACK_SINK:  # the in-process sink: no socket
+                with self._lock:
+                    self.sink.append(data)
+                record.http_status = 204
+            else:
+                record.http_status, record.error = send_callback(task.notify_url, data)
             record.sent = record.http_status is not None
         with self._lock:
             self.callbacks.append(record)
@@ -395,13 +415,25 @@ class Service:
             return True
 
 
+def send_callback(url: str, data: bytes) -> tuple[int | None, str | None]:
+    """POST `data` to `url` once: the receiver's status, or why there is none. No redirect is followed (a
+    3xx is the answer), no proxy from the environment is used (trust_env=False: http_proxy, .netrc and
+    the like are ignored), and the whole call is bounded by CALLBACK_TIMEOUT_S."""
+    headers = {"Content-Type": "application/json", "User-Agent": "hidream-sim"}
+    try:
+        with httpx.Client(trust_env=False, follow_redirects=False, timeout=CALLBACK_TIMEOUT_S) as http:
+            return http.post(url, content=data, headers=headers).status_code, None
+    except (httpx.HTTPError, OSError, ValueError) as error:
+        return None, f"{type(error).__name__}: {error}"
+
+
 def callback_problem(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
     """Why the simulator will not call `url`, None if it may: loopback only, unless the user allows more."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "notify_url: not an http(s) URL"
     host = parts.hostname
-    if host in allowed_hosts or host == "localhost":
+    if host in allowed_hosts or host == "localhost" or url == IN_PROCESS_ROOT + CALLBACK_SINK:
         return None
     try:
         if ipaddress.ip_address(host).is_loopback:
@@ -536,9 +568,13 @@ class _Call:
         if mode == "refuse-api-user-id" and self.headers.get("API-User-ID") is not None:
             self._reject("API-User-ID: unknown user")
             return
+        if mode != "accept-anything" and not _is_json(self.headers.get("Content-Type")):
+            # The page marks Content-Type required, "使用json传参" (parameters passed as JSON).
+            self._reject(texts["content_type"])
+            return
         try:
             body = json.loads(raw) if raw else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             body = _lenient(raw) if mode == "lenient-json" else None
         if mode == "accept-anything":
             self._task(body if isinstance(body, dict) else {})
@@ -688,11 +724,16 @@ def _validate(body: dict[str, Any], mode: str) -> list[str]:
     return problems
 
 
+def _is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type names JSON (parameters such as charset allowed, any letter case)."""
+    return (content_type or "").partition(";")[0].strip().lower() == "application/json"
+
+
 def _lenient(raw: bytes) -> Any:
     """A body read by a JSON reader that tolerates trailing commas (the lenient-json mode)."""
     try:
         return json.loads(re.sub(rb",(\s*[}\]])", rb"\1", raw))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

@@ -99,11 +99,9 @@ def running_faulty_standin(
     faults = Faults(rate_limited, lost, seed, answer_delay)
     server = StandInServer("faithful", token)
     server.service.call_class = type("Call", (_FaultyCall,), {"faults": faults})
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     try:
+        server.start()
         yield FaultyStandIn(server, faults)
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=10)
