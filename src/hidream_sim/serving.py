@@ -169,7 +169,9 @@ class SimServer:
             mode, token, task_seconds=task_seconds, slow_seconds=slow_seconds, callback_hosts=callback_hosts
         )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
+        # without it a response's headers and body (two writes) wait ~40 ms for a delayed ACK.
+        self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             self._socket.bind((host, port))
             self._socket.listen(128)
