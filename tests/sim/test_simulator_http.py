@@ -225,7 +225,9 @@ def _read_replies(sock: socket.socket) -> tuple[list[Reply], bool]:
     replies = []
     while data:
         head, sep, rest = bytes(data).partition(b"\r\n\r\n")
-        assert sep, f"a partial answer: {bytes(data[:200])!r}"
+        if not sep or not head.startswith(b"HTTP/"):  # not an HTTP answer (the old layer sent such)
+            replies.append(Reply(0, {}, bytes(data)))
+            break
         status_line, *lines = head.decode("latin-1").split("\r\n")
         headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
         length = int(headers.get("content-length", len(rest)))  # none: the body runs to the close
@@ -235,8 +237,8 @@ def _read_replies(sock: socket.socket) -> tuple[list[Reply], bool]:
 
 
 def _send_all(sock: socket.socket, raw: bytes) -> None:
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        sock.sendall(raw)  # the server may close after its 413: what is left is never read
+    with contextlib.suppress(OSError):  # the server may close after its 413, and the reader then too
+        sock.sendall(raw)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name.partition(":")[0] for case in CASES])
