@@ -1,5 +1,6 @@
 """The simulator's benchmark group (bench/simulator.py, `python -m bench --only simulator`) runs and yields
-its five rows (two against the old http.server layer, bench/stdlib_simulator.py). Timings are never asserted here: `make bench` measures them; quick counts are meaningless."""
+its five rows (two against the old http.server layer, bench/stdlib_simulator.py). Timings are never
+asserted here: `make bench` measures them; quick counts are meaningless."""
 
 from __future__ import annotations
 

@@ -343,7 +343,8 @@ def test_the_table_fails_the_old_http_server_layer(case: Case) -> None:
     old = StdlibSimServer("faithful", TOKEN)
     old.start()
     try:
-        with socket.create_connection(old.server_address[:2], timeout=10) as sock:
+        host, port = old.server_address[:2]
+        with socket.create_connection((str(host), port), timeout=10) as sock:
             writer = threading.Thread(target=_send_all, args=(sock, case.raw))
             writer.start()
             replies, closed = _read_replies(sock)
