@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from hidream_sim.observed import ObservedCodes
+from hidream_sim.replay import Cassette
 from hidream_sim.results import RESULTS_SUFFIX, Task, TaskBook
 from hidream_sim.server import (
     CALLBACK_SINK,
@@ -61,8 +64,10 @@ __all__ = [
     "SCENARIO_HEADER",
     "Answer",
     "Callback",
+    "Cassette",
     "Exchange",
     "Mode",
+    "ObservedCodes",
     "Request",
     "Service",
     "SimServer",
@@ -82,7 +87,7 @@ class Simulator:
     """A running simulator: where it is and what it has seen (a socket server's, or in-process only)."""
 
     def __init__(self, server: SimServer | Service) -> None:
-        self._server = server if isinstance(server, SimServer) else None
+        self._server = server  # the socket server, or (in-process) the service itself
         self._service = server.service if isinstance(server, SimServer) else server
 
     def transport(self) -> SimTransport:
@@ -113,7 +118,7 @@ class Simulator:
     @property
     def root(self) -> str:
         """http://host:port, without the base path (in-process: http://hidream-sim.test)."""
-        return self._server.root if self._server is not None else IN_PROCESS_ROOT
+        return self._server.root
 
     def url_for(self, scenario: str) -> str:
         """A base URL whose requests all run `scenario` (the `/_sim/NAME` path prefix)."""
@@ -177,16 +182,30 @@ def simulator(
     callback_hosts: tuple[str, ...] = (),
     host: str = "127.0.0.1",
     port: int = 0,
+    replay: str | Path | Cassette | None = None,
+    observed: str | Path | ObservedCodes | None = None,
     server: bool = True,
 ) -> Iterator[Simulator]:
     """Serve the simulator in a background thread for the block (a free port of 127.0.0.1 by default).
 
     `task_seconds`: None (default) moves a task one status per result read (instant); S>=0 makes it
     take S seconds. `callback_hosts`: hosts besides loopback that notify_url callbacks may reach.
+    `replay`: a cassette (HAR file or `Cassette`) answered instead of the simulator's own behaviour
+    (replay.py); `observed`: an observed catalog the `observed-codes` scenario answers from (observed.py).
     `server=False`: no socket, in-process only (`sim.transport()`; uvicorn is not needed).
     """
+    if replay is not None and not isinstance(replay, Cassette):
+        replay = Cassette.load(replay)
+    if observed is not None and not isinstance(observed, ObservedCodes):
+        observed = ObservedCodes.load(observed)
     service = Service(
-        scenario, token, task_seconds=task_seconds, slow_seconds=slow_seconds, callback_hosts=callback_hosts
+        scenario,
+        token,
+        task_seconds=task_seconds,
+        slow_seconds=slow_seconds,
+        callback_hosts=callback_hosts,
+        replay=replay,
+        observed=observed,
     )
     if not server:
         service.root = IN_PROCESS_ROOT

@@ -29,6 +29,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from hidream_sim.observed import ObservedCodes
+from hidream_sim.replay import Cassette
 from hidream_sim.server import (
     DEFAULT_SLOW_SECONDS,
     DEFAULT_TOKEN,
@@ -160,13 +162,21 @@ class SimServer:
         task_seconds: float | None = None,
         slow_seconds: float = DEFAULT_SLOW_SECONDS,
         callback_hosts: tuple[str, ...] = (),
+        replay: Cassette | None = None,
+        observed: ObservedCodes | None = None,
         service: Service | None = None,
     ) -> None:
         problem = exposure_problem(host, token)
         if problem:
             raise ValueError(problem)
         self.service = service or Service(
-            mode, token, task_seconds=task_seconds, slow_seconds=slow_seconds, callback_hosts=callback_hosts
+            mode,
+            token,
+            task_seconds=task_seconds,
+            slow_seconds=slow_seconds,
+            callback_hosts=callback_hosts,
+            replay=replay,
+            observed=observed,
         )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
@@ -191,6 +201,10 @@ class SimServer:
     @property
     def mode(self) -> str:
         return self.service.mode
+
+    @mode.setter
+    def mode(self, scenario: str) -> None:  # tests change a running service's behaviour (test_cassette.py)
+        self.service.mode = scenario
 
     @property
     def root(self) -> str:
