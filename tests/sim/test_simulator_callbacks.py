@@ -108,10 +108,8 @@ def test_a_callback_gives_up_after_its_timeout(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(server, "CALLBACK_TIMEOUT_S", 0.3)
     with _receiver(delay=2.0) as slow, simulator(token=TOKEN) as sim:
         _submit_with_callback(sim, slow[0] + "/hook")
-        started = time.monotonic()
         call = _callback(sim)
-        assert time.monotonic() - started < 1.5
-        assert not call.sent
+        assert not call.sent  # the receiver answers after 2 s: a call without the timeout was sent
         assert call.error is not None
         assert "Timeout" in call.error
 

@@ -8,6 +8,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
+    raw: bytes = field(repr=False)
 
     @property
     def envelope(self) -> dict[str, object]:
@@ -205,12 +207,17 @@ def served() -> Iterator[Simulator]:
         yield sim
 
 
-def _read_replies(sock: socket.socket) -> tuple[list[Reply], bool]:
-    """Every answer the server sends until it closes or goes quiet; whether it closed."""
+def _read_replies(
+    sock: socket.socket, expect: int, *, wait: float = 10.0, quiet: float = 0.5
+) -> tuple[list[Reply], bool]:
+    """The answers the server sends, and whether it closed: up to `wait` seconds for `expect` complete
+    answers (a loaded machine is slow), then until it closes or stays quiet for `quiet` seconds."""
     data = bytearray()
     closed = False
-    sock.settimeout(0.5)  # quiet this long after the last answer: the connection is kept open
+    deadline = time.monotonic() + wait
     while True:
+        pending = len(_parse(data)) < expect or (data and not _complete(data))
+        sock.settimeout(max(0.01, deadline - time.monotonic()) if pending else quiet)
         try:
             piece = sock.recv(65536)
         except TimeoutError:
@@ -222,18 +229,32 @@ def _read_replies(sock: socket.socket) -> tuple[list[Reply], bool]:
             closed = True
             break
         data += piece
+    return _parse(data), closed
+
+
+def _complete(data: bytearray) -> bool:
+    """Whether `data` ends at the end of an answer (every announced body received)."""
+    replies = _parse(data)
+    return bool(replies) and sum(len(r.raw) for r in replies) == len(data)
+
+
+def _parse(data: bytearray) -> list[Reply]:
     replies = []
-    while data:
-        head, sep, rest = bytes(data).partition(b"\r\n\r\n")
+    rest_of = bytes(data)
+    while rest_of:
+        head, sep, rest = rest_of.partition(b"\r\n\r\n")
         if not sep or not head.startswith(b"HTTP/"):  # not an HTTP answer (the old layer sent such)
-            replies.append(Reply(0, {}, bytes(data)))
+            replies.append(Reply(0, {}, rest_of, rest_of))
             break
         status_line, *lines = head.decode("latin-1").split("\r\n")
         headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
         length = int(headers.get("content-length", len(rest)))  # none: the body runs to the close
-        replies.append(Reply(int(status_line.split()[1]), headers, rest[:length]))
-        data = bytearray(rest[length:])
-    return replies, closed
+        if len(rest) < length:
+            break  # not all of it yet
+        raw = rest_of[: len(head) + len(sep) + length]
+        replies.append(Reply(int(status_line.split()[1]), headers, rest[:length], raw))
+        rest_of = rest[length:]
+    return replies
 
 
 def _send_all(sock: socket.socket, raw: bytes) -> None:
@@ -248,7 +269,7 @@ def test_the_server_answers_hostile_http_correctly(
     with socket.create_connection(_address(served), timeout=10) as sock:
         writer = threading.Thread(target=_send_all, args=(sock, case.raw))
         writer.start()
-        replies, closed = _read_replies(sock)
+        replies, closed = _read_replies(sock, len(case.statuses))
         writer.join(timeout=30)
     assert [reply.status for reply in replies] == list(case.statuses), replies
     for reply, code in zip(replies, case.codes, strict=True):
@@ -299,7 +320,7 @@ def test_reset_on_task_drops_the_connection_after_creating_the_task() -> None:
     with simulator("reset-on-task", token=TOKEN) as sim:
         with socket.create_connection(_address(sim), timeout=10) as sock:
             sock.sendall(_request(GOOD))
-            replies, closed = _read_replies(sock)
+            replies, closed = _read_replies(sock, 0, quiet=10.0)  # it closes long before
         assert (replies, closed) == ([], True)
         assert sim.accepted_tasks == 1
         assert sim.log[0].status is None
@@ -347,7 +368,7 @@ def test_the_table_fails_the_old_http_server_layer(case: Case) -> None:
         with socket.create_connection((str(host), port), timeout=10) as sock:
             writer = threading.Thread(target=_send_all, args=(sock, case.raw))
             writer.start()
-            replies, closed = _read_replies(sock)
+            replies, closed = _read_replies(sock, len(case.statuses), wait=2.0)
             writer.join(timeout=30)
     finally:
         old.shutdown()
