@@ -20,6 +20,7 @@ from bench.stdlib_simulator import StdlibSimServer
 from hidream import HiDream
 from hidream._images import MAX_IMAGE_BYTES
 from hidream_sim import MAX_BODY_BYTES, OPERATION_PATH, PREFIX, Simulator, simulator
+from hidream_sim import server as sim_server
 
 TOKEN = "http-token"
 SUBMIT = PREFIX + OPERATION_PATH
@@ -376,3 +377,18 @@ def test_the_table_fails_the_old_http_server_layer(case: Case) -> None:
     statuses = [reply.status for reply in replies]
     codes = [reply.envelope.get("code") if reply.body.startswith(b"{") else None for reply in replies]
     assert (statuses, codes, closed) != (list(case.statuses), list(case.codes), case.closed)
+
+
+# And the Content-Type rows fail a service that skips the page's check (what the simulator was before).
+CONTENT_TYPE_ROWS = [case for case in CASES if "Content-Type" in case.message and case.in_process]
+
+
+@pytest.mark.parametrize("case", CONTENT_TYPE_ROWS, ids=lambda case: case.name.partition(":")[0])
+def test_the_content_type_rows_fail_a_service_without_the_check(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sim_server, "_is_json", lambda content_type: True)
+    assert case.in_process is not None
+    with simulator(token=TOKEN, server=False) as sim, httpx.Client(transport=sim.transport()) as http:
+        (response,) = case.in_process(http, sim.root)
+    assert response.json()["code"] != case.codes[0]
