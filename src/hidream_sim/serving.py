@@ -31,6 +31,7 @@ from typing import Any
 
 from hidream_sim.observed import ObservedCodes
 from hidream_sim.replay import Cassette
+from hidream_sim.results import FILES_PREFIX
 from hidream_sim.server import (
     DEFAULT_SLOW_SECONDS,
     DEFAULT_TOKEN,
@@ -50,6 +51,7 @@ Send = Callable[[Message], Awaitable[None]]
 STOP_TIMEOUT_S = 10.0
 KEEP_ALIVE_S = 30  # how long an idle keep-alive connection stays open (uvicorn's default is 5)
 DRIP_PIECES = 10
+GONE = b"\x00gone"  # _read_body's answer when the client disconnected mid-body (compared by identity)
 
 
 class App:
@@ -68,11 +70,16 @@ class App:
             target += "?" + query.decode("latin-1")
         request = Request(scope["method"], target, headers, b"", self.service.root)
         body = await _read_body(headers, receive)
+        if body is GONE:  # the client left before its body ended: nothing to answer, nothing to create
+            return
         if body is None:  # past the limit: answered without reading the rest
             answer = self.service.too_large(request)
         else:
             request = Request(request.method, target, headers, body, self.service.root)
-            answer = self.service.handle(request)
+            if scope["path"].startswith(FILES_PREFIX):  # drawing a large PNG: off the event loop
+                answer = await asyncio.to_thread(self.service.handle, request)
+            else:
+                answer = self.service.handle(request)
         try:
             await _send(answer, scope, send)
         finally:
@@ -88,7 +95,7 @@ async def _read_body(headers: tuple[tuple[str, str], ...], receive: Receive) -> 
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return bytes(body)  # the client went away; nothing will be sent anyway
+            return GONE
         body += message.get("body", b"")
         if len(body) > MAX_BODY_BYTES:
             return None
