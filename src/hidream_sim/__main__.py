@@ -168,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         server.serve_forever()
+    except RuntimeError as error:  # uvicorn missing (serving.py says what to install)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     finally:
         server.server_close()
         if args.stats_file:

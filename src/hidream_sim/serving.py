@@ -228,12 +228,16 @@ class SimServer:
     def start(self) -> None:
         """Serve in a background thread; returns once it accepts connections."""
         self._thread = threading.Thread(
-            target=self.serve_forever, name=f"hidream-sim-{self.mode}", daemon=True
+            target=self._serve_in_thread, name=f"hidream-sim-{self.mode}", daemon=True
         )
         self._thread.start()
         self._ready.wait(STOP_TIMEOUT_S)
         if self._error is not None:
-            raise RuntimeError(f"the simulator's server did not start: {self._error!r}") from self._error
+            raise RuntimeError(f"the simulator's server did not start: {self._error}") from self._error
+
+    def _serve_in_thread(self) -> None:
+        with contextlib.suppress(BaseException):  # kept in self._error: start() raises it in the caller
+            self.serve_forever()
 
     def serve_forever(self) -> None:
         try:
@@ -246,7 +250,13 @@ class SimServer:
             self._stopped.set()
 
     async def _serve(self) -> None:
-        import uvicorn  # the [sim] extra; the in-process transport needs none of it
+        try:
+            import uvicorn  # the [sim] extra; the in-process transport needs none of it
+        except ImportError as error:
+            raise RuntimeError(
+                "the simulator's server needs uvicorn: install the [sim] extra (docs/simulator.md#install), "
+                "or run it in-process: simulator(server=False) and sim.transport()"
+            ) from error
 
         config = uvicorn.Config(
             App(self.service),

@@ -4,6 +4,8 @@ both layers; our client works through it, sync and async; the pytest fixture can
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +165,22 @@ def test_the_fixture_gives_an_in_process_simulator(hidream_sim: Simulator, hidre
     ):
         client.upscale.submit(image=URL_IMAGE, upsale_ratio=2)
     assert hidream_sim.billed == 1
+
+
+def test_without_uvicorn_the_server_says_what_to_install_and_in_process_still_works() -> None:
+    probe = (
+        "import sys; sys.modules['uvicorn'] = None\n"  # as if the [sim] extra were not installed
+        "from hidream_sim import simulator\n"
+        "try:\n"
+        "    with simulator(token='t'): pass\n"
+        "except RuntimeError as error: print('refused:', error)\n"
+        "with simulator(token='t', server=False) as sim: print('in-process:', sim.base_url)\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "install the [sim] extra" in ran.stdout
+    assert "simulator(server=False)" in ran.stdout
+    assert "in-process: http://hidream-sim.test/api-pub/gw/v3" in ran.stdout
+    assert "Traceback" not in ran.stderr
