@@ -1,30 +1,37 @@
 """The simulator's own cost: per request of a task's lifecycle, under concurrent clients, and its share of
 a live check run's time (it must never be the bottleneck of a contract run).
 
-Both servers run as child processes (`python -m hidream_sim`, `python -m bench.local_server`), so the
-clients measured here do not share their interpreter with them. The baseline is bench.local_server:
-the same stdlib HTTP/1.1 keep-alive server answering one canned envelope, the floor any Python service
-of this shape has. Subject and baseline alternate order every round (AB, BA, ...), after a warm-up.
+All servers run as child processes (`python -m hidream_sim`, `python -m bench.local_server`,
+`python -m bench.stdlib_simulator`), so the clients measured here do not share their interpreter with
+them. Two baselines: bench.local_server, a stdlib HTTP/1.1 keep-alive server answering one canned
+envelope (the floor any Python service of this shape has), and bench.stdlib_simulator, the simulator's
+previous `http.server` layer over the same service (issue 29 moved it onto uvicorn: the new server must
+not make a contract run or a batch slower). Subject and baseline alternate order every round (AB, BA,
+...), after a warm-up.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from bench import live_run
-from bench.local_server import serving, simulator_child
+from bench.local_server import SIM_READY_KEY, SIM_TOKEN_ENV, serving, simulator_child
 from bench.measure import Goal, Result, Target, interleave
 from bench.payloads import request_example
+from hidream_contract.children import serving_child
 from hidream_contract.live.probes import default_budget
+from hidream_contract.project import ROOT
 
 TOKEN = "bench-sim-token"  # noqa: S105 - what the local simulator accepts; not a secret
 OPERATION = "/image/image_upscaler/async"
@@ -47,6 +54,22 @@ QUICK_SIM_SIZES = SimSizes(rounds=1, tasks=5, clients=2, concurrent_requests=20)
 def simulating() -> AbstractContextManager[str]:
     """A faithful simulator in a child process; its base URL."""
     return simulator_child(TOKEN)
+
+
+@contextmanager
+def stdlib_simulating() -> Iterator[str]:
+    """The simulator's previous http.server layer (bench.stdlib_simulator) in a child process."""
+    previous = os.environ.get(SIM_TOKEN_ENV)
+    os.environ[SIM_TOKEN_ENV] = TOKEN
+    try:
+        argv = [sys.executable, "-m", "bench.stdlib_simulator"]
+        with serving_child(argv, ready_key=SIM_READY_KEY, cwd=ROOT) as base_url:
+            yield base_url
+    finally:
+        if previous is None:
+            os.environ.pop(SIM_TOKEN_ENV, None)
+        else:
+            os.environ[SIM_TOKEN_ENV] = previous
 
 
 def _lifecycle(session: requests.Session, base_url: str) -> int:
@@ -114,7 +137,7 @@ def requests_per_s(
 
 
 def simulator_cost(sizes: SimSizes) -> list[Result]:
-    with simulating() as sim_url, serving() as local_url:
+    with simulating() as sim_url, serving() as local_url, stdlib_simulating() as old_url:
         single = interleave(
             lambda: us_per_request(_lifecycle, sim_url, sizes.tasks),
             lambda: us_per_request(_canned, local_url, sizes.tasks),
@@ -123,6 +146,16 @@ def simulator_cost(sizes: SimSizes) -> list[Result]:
         concurrent = interleave(
             lambda: requests_per_s(_lifecycle, sim_url, sizes.clients, sizes.concurrent_requests),
             lambda: requests_per_s(_canned, local_url, sizes.clients, sizes.concurrent_requests),
+            rounds=sizes.rounds,
+        )
+        against_old = interleave(
+            lambda: us_per_request(_lifecycle, sim_url, sizes.tasks),
+            lambda: us_per_request(_lifecycle, old_url, sizes.tasks),
+            rounds=sizes.rounds,
+        )
+        concurrent_old = interleave(
+            lambda: requests_per_s(_lifecycle, sim_url, sizes.clients, sizes.concurrent_requests),
+            lambda: requests_per_s(_lifecycle, old_url, sizes.clients, sizes.concurrent_requests),
             rounds=sizes.rounds,
         )
     busy, wall = _live_check_share(sizes.rounds)
@@ -148,6 +181,28 @@ def simulator_cost(sizes: SimSizes) -> list[Result]:
             target=Target(Goal.RATIO_AT_LEAST, 0.6),
             note=f"{sizes.concurrent_requests} requests per round over {sizes.clients} threads",
             key="simulator-throughput",
+        ),
+        Result(
+            name="simulator on uvicorn vs its old http.server layer: a task's lifecycle, per request",
+            subject="hidream-sim (uvicorn)",
+            baseline="bench.stdlib_simulator (the same service on http.server)",
+            unit="µs",
+            subject_values=against_old[0],
+            baseline_values=against_old[1],
+            target=Target(Goal.RATIO_AT_MOST, 1.25),
+            note=f"{sizes.tasks} tasks per round, one keep-alive client: per-task cost of a contract run",
+            key="simulator-vs-stdlib-cost",
+        ),
+        Result(
+            name=f"simulator on uvicorn vs its old http.server layer: throughput, {sizes.clients} clients",
+            subject="hidream-sim (uvicorn)",
+            baseline="bench.stdlib_simulator (the same service on http.server)",
+            unit="req/s",
+            subject_values=concurrent_old[0],
+            baseline_values=concurrent_old[1],
+            target=Target(Goal.RATIO_AT_LEAST, 0.8),
+            note=f"{sizes.concurrent_requests} requests a round, {sizes.clients} threads (a batch)",
+            key="simulator-vs-stdlib-throughput",
         ),
         Result(
             name="simulator: its share of a live check run",

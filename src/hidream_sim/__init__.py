@@ -3,6 +3,7 @@
     from hidream_sim import simulator
     with simulator() as sim:                       # faithful, on a free port of 127.0.0.1
         sim.base_url          # http://127.0.0.1:PORT/api-pub/gw/v3 (append /image/image_upscaler/async)
+        sim.transport()       # an httpx transport (sync and async) to the same simulator, no socket
         sim.url_for("task-fails")  # the same base URL with a scenario for every request sent there
         sim.tasks             # the tasks it created (hidream_sim.results.Task)
         sim.billed            # how many: what a real account would have paid for
@@ -10,14 +11,15 @@
         sim.requests          # how many requests it received
 
 As a command: `hidream-sim --port 0` (or `python -m hidream_sim`) prints the base URL and serves until
-stopped; `hidream-sim --list-scenarios`. The pytest fixture `hidream_sim` (this package's pytest
-plugin, registered as an entry point) yields a running faithful simulator. docs/simulator.md is the manual.
+stopped; `hidream-sim --list-scenarios`. `simulator(server=False)` runs it in-process only (no socket, no
+uvicorn needed): reach it through `sim.transport()` at `sim.base_url` (http://hidream-sim.test/...).
+The pytest fixture `hidream_sim` (this package's pytest plugin, registered as an entry point) yields a
+running faithful simulator. docs/simulator.md is the manual.
 It imports nothing of ours (config/importlinter.toml): it plays an independent service.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,53 +32,72 @@ from hidream_sim.server import (
     DEFAULT_SLOW_SECONDS,
     DEFAULT_TOKEN,
     FAULTS,
+    IN_PROCESS_ROOT,
+    MAX_BODY_BYTES,
     MODES,
     OPERATION_PATH,
     PREFIX,
     SCENARIO_HEADER,
     SCENARIO_PATH,
     SCENARIOS,
+    Answer,
     Callback,
     Exchange,
     Mode,
-    SimServer,
-    StandInServer,
+    Request,
+    Service,
 )
+from hidream_sim.serving import SimServer, StandInServer, exposure_problem
+from hidream_sim.transport import SimTransport
 
 __all__ = [
     "CALLBACK_SINK",
     "DEFAULT_TOKEN",
     "FAULTS",
+    "IN_PROCESS_ROOT",
+    "MAX_BODY_BYTES",
     "MODES",
     "OPERATION_PATH",
     "PREFIX",
     "RESULTS_SUFFIX",
     "SCENARIOS",
     "SCENARIO_HEADER",
+    "Answer",
     "Callback",
     "Cassette",
     "Exchange",
     "Mode",
     "ObservedCodes",
+    "Request",
+    "Service",
     "SimServer",
+    "SimTransport",
     "Simulator",
     "StandIn",
     "StandInServer",
     "Task",
     "TaskBook",
+    "exposure_problem",
     "running_standin",
     "simulator",
 ]
 
-STOP_TIMEOUT_S = 10.0
-POLL_INTERVAL_S = 0.05  # how soon shutdown() is noticed
-
 
 class Simulator:
-    """A running simulator: where it is and what it has seen."""
+    """A running simulator: where it is and what it has seen (a socket server's, or in-process only)."""
 
-    def __init__(self, server: SimServer) -> None:
-        self._server = server
+    def __init__(self, server: SimServer | Service) -> None:
+        self._server = server  # the socket server, or (in-process) the service itself
+        self._service = server.service if isinstance(server, SimServer) else server
+
+    def transport(self) -> SimTransport:
+        """An httpx transport for `httpx.Client(transport=...)` and `httpx.AsyncClient(transport=...)`
+        that reaches this simulator's state without a socket (transport.py says what it plays)."""
+        return SimTransport(self._service)
+
+    @property
+    def service(self) -> Service:
+        return self._service
 
     def __repr__(self) -> str:  # never the token
         return f"Simulator(scenario={self.scenario!r}, base_url={self.base_url!r})"
@@ -84,20 +105,20 @@ class Simulator:
     @property
     def scenario(self) -> str:
         """The scenario for requests that choose none."""
-        return self._server.mode
+        return self._service.mode
 
     @property
     def mode(self) -> str:
-        return self._server.mode
+        return self._service.mode
 
     @property
     def base_url(self) -> str:
-        return self._server.base_url
+        return self.root + PREFIX
 
     @property
     def root(self) -> str:
-        """http://host:port, without the base path."""
-        return self._server.base_url[: -len(PREFIX)]
+        """http://host:port, without the base path (in-process: http://hidream-sim.test)."""
+        return self._server.root
 
     def url_for(self, scenario: str) -> str:
         """A base URL whose requests all run `scenario` (the `/_sim/NAME` path prefix)."""
@@ -107,38 +128,38 @@ class Simulator:
 
     @property
     def accepted_tasks(self) -> int:
-        return self._server.accepted_tasks
+        return self._service.accepted_tasks
 
     @property
     def billed(self) -> int:
         """Tasks created for a request that carried the account's token, also those whose answer was
         lost: what a real account would pay for (a drifted service that lets requests without the
         token through creates tasks nobody is billed for)."""
-        return self._server.billed_tasks
+        return self._service.billed_tasks
 
     billed_tasks = billed  # the live check's tests' name
 
     @property
     def requests(self) -> int:
-        return self._server.requests
+        return self._service.requests
 
     @property
     def tasks(self) -> list[Task]:
-        return self._server.book.tasks
+        return self._service.book.tasks
 
     def task(self, task_id: str) -> Task | None:
-        return self._server.book.get(task_id)
+        return self._service.book.get(task_id)
 
     @property
     def callbacks(self) -> list[Callback]:
-        with self._server._lock:
-            return list(self._server.callbacks)
+        with self._service._lock:
+            return list(self._service.callbacks)
 
     @property
     def log(self) -> list[Exchange]:
         """Every request answered so far, in order (method, path, scenario, status, time)."""
-        with self._server._lock:
-            return list(self._server.log)
+        with self._service._lock:
+            return list(self._service.log)
 
     @property
     def callback_sink_url(self) -> str:
@@ -148,7 +169,7 @@ class Simulator:
     @property
     def book(self) -> TaskBook:
         """The accepted tasks' result reads and image requests (results.py)."""
-        return self._server.book
+        return self._service.book
 
 
 @contextmanager
@@ -163,6 +184,7 @@ def simulator(
     port: int = 0,
     replay: str | Path | Cassette | None = None,
     observed: str | Path | ObservedCodes | None = None,
+    server: bool = True,
 ) -> Iterator[Simulator]:
     """Serve the simulator in a background thread for the block (a free port of 127.0.0.1 by default).
 
@@ -170,35 +192,35 @@ def simulator(
     take S seconds. `callback_hosts`: hosts besides loopback that notify_url callbacks may reach.
     `replay`: a cassette (HAR file or `Cassette`) answered instead of the simulator's own behaviour
     (replay.py); `observed`: an observed catalog the `observed-codes` scenario answers from (observed.py).
+    `server=False`: no socket, in-process only (`sim.transport()`; uvicorn is not needed).
     """
     if replay is not None and not isinstance(replay, Cassette):
         replay = Cassette.load(replay)
     if observed is not None and not isinstance(observed, ObservedCodes):
         observed = ObservedCodes.load(observed)
-    server = SimServer(
+    service = Service(
         scenario,
         token,
-        host,
-        port,
         task_seconds=task_seconds,
         slow_seconds=slow_seconds,
         callback_hosts=callback_hosts,
         replay=replay,
         observed=observed,
     )
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": POLL_INTERVAL_S},
-        name=f"hidream-sim-{scenario}",
-        daemon=True,
-    )
-    thread.start()
+    if not server:
+        service.root = IN_PROCESS_ROOT
+        try:
+            yield Simulator(service)
+        finally:
+            service.close()
+        return
+    running = SimServer(scenario, token, host, port, service=service)
     try:
-        yield Simulator(server)
+        running.start()
+        yield Simulator(running)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=STOP_TIMEOUT_S)
+        running.shutdown()
+        running.server_close()
 
 
 # The names the repository's tests knew the stand-in by (one double: these are the simulator).

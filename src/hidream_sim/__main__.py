@@ -26,7 +26,8 @@ from types import FrameType
 
 from hidream_sim.observed import ObservedCodes
 from hidream_sim.replay import Cassette
-from hidream_sim.server import DEFAULT_SLOW_SECONDS, DEFAULT_TOKEN, SCENARIOS, SimServer
+from hidream_sim.server import DEFAULT_SLOW_SECONDS, DEFAULT_TOKEN, SCENARIOS
+from hidream_sim.serving import SimServer
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -42,7 +43,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME",
         help="the scenario for requests that choose none (default: faithful; see --list-scenarios)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1); any other than loopback needs a token of your own",
+    )
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 (default) picks a free one")
     parser.add_argument(
         "--task-seconds",
@@ -138,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 2
+    except ValueError as error:  # a non-loopback address with the default token (serving.exposure_problem)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -159,18 +167,22 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     try:
-        server.serve_forever(poll_interval=0.05)
+        server.serve_forever()
+    except RuntimeError as error:  # uvicorn missing (serving.py says what to install)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     finally:
         server.server_close()
         if args.stats_file:
             stats = {
-                "requests": server.requests,
-                "accepted_tasks": server.accepted_tasks,
-                "busy_seconds": server.busy_seconds,
+                "requests": server.service.requests,
+                "accepted_tasks": server.service.accepted_tasks,
+                "busy_seconds": server.service.busy_seconds,
             }
             Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
+        service = server.service
         print(
-            f"==> hidream-sim: stopped after {server.requests} requests, {server.accepted_tasks} tasks",
+            f"==> hidream-sim: stopped after {service.requests} requests, {service.accepted_tasks} tasks",
             file=sys.stderr,
         )
     return 0

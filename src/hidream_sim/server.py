@@ -1,5 +1,10 @@
 """The HiDream simulator: the upscale endpoint's documented behaviour, plus scenarios (drift and faults).
 
+This module is the service alone, with no HTTP in it: `Service.handle(Request) -> Answer`, where an
+`Answer` is data (status, headers, body, or a transport-level action such as a delay or a connection
+closed without an answer). The HTTP layers carry requests to it: serving.py on a socket, transport.py
+in-process (an httpx transport); both read and change the same `Service`.
+
 Hand-written from the provider's page, never from our spec (it imports nothing of ours), so it can
 disagree with the spec: that is how the live check's tests see drift. It serves
 `POST {PREFIX}/image/image_upscaler/async` on 127.0.0.1 the way the provider's page
@@ -38,16 +43,15 @@ import html
 import ipaddress
 import json
 import re
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+import httpx
 
 from hidream_sim import results
 from hidream_sim.observed import ObservedCodes, about_problem
@@ -62,8 +66,17 @@ SCENARIO_HEADER = "X-Sim-Scenario"
 CALLBACK_SINK = "/_sim-callbacks"  # a notify_url receiver of the simulator's own (answers 204)
 SCENARIO_PATH = "/_sim/"  # /_sim/NAME/api-pub/gw/v3/...: the scenario NAME for this request
 DEFAULT_SLOW_SECONDS = 2.0  # how long the slow and drip scenarios take to answer
+# A callback's whole exchange (connect, send, answer) ends within this; redirects are never followed and
+# the environment's proxy settings never apply (issue 28): it goes to the address named, or nowhere.
 CALLBACK_TIMEOUT_S = 5.0
-MAX_BODY_BYTES = 10 * 1024 * 1024
+# The largest request body the service reads; a larger one is answered 413 and the connection closed.
+# It pairs with the client's image limit (hidream._images.MAX_IMAGE_BYTES, 10 MiB): an image the client
+# accepts is sent as base64 (4/3 of its size: 13.34 MiB for 10 MiB) in a JSON body with the other fields,
+# so 16 MiB leaves 2.6 MiB for them. The simulator does not import the client (it plays an independent
+# service): tests/sim/test_simulator_http.py holds the pair together; docs/simulator.md states it.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+CODE_TOO_LARGE = 413
+IN_PROCESS_ROOT = "http://hidream-sim.test"  # the root of an in-process simulator (transport.py): no socket
 
 # Error codes of the stand-in's own choosing: the provider publishes none.
 CODE_INVALID_PARAMETER = 1001
@@ -205,6 +218,8 @@ MESSAGES = {
         "ok": "Success",
         "auth": "Unauthorized: missing or invalid token",
         "json": "The body must be a JSON object",
+        "content_type": "Content-Type: required, application/json",
+        "too_large": f"The body is larger than {MAX_BODY_BYTES} bytes",
         "not_found": "Not found",
         "method": "Method not allowed",
         "internal": "Internal error",
@@ -215,6 +230,8 @@ MESSAGES = {
         "ok": "成功",
         "auth": "未授权:缺少或无效的 Token",
         "json": "请求体必须是 JSON 对象",
+        "content_type": "Content-Type: 必填,application/json",
+        "too_large": f"请求体超过 {MAX_BODY_BYTES} 字节",
         "not_found": "未找到",
         "method": "不支持的请求方式",
         "internal": "内部错误",
@@ -254,17 +271,66 @@ class Exchange:
         return 0.0 if self.done is None else self.done - self.at
 
 
-class SimServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = False
-    request_queue_size = 128  # the stdlib's 5 resets connections when many clients connect at once
+@dataclass(frozen=True)
+class Request:
+    """What the service sees of one HTTP request, whichever layer received it (socket or in-process)."""
+
+    method: str
+    target: str  # the request target as sent: path and query
+    headers: tuple[tuple[str, str], ...]  # in order, names as sent
+    body: bytes
+    root: str  # http://host:port the client addressed: links the answer carries start with it
+
+
+@dataclass
+class Answer:
+    """What the service answers: data the HTTP layer sends (or, for `action`, does instead)."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before the answer starts (the slow scenario)
+    drip: float = 0.0  # seconds over which the body is sent in ten pieces (the drip scenario)
+    action: str | None = None  # RESET: close the connection without answering (the task exists)
+    exchange: Exchange | None = None  # the request in the service's log; the HTTP layer marks it done
+
+    def finished(self) -> None:
+        """The HTTP layer is done with this request (sent, or dropped): its time in the log ends."""
+        if self.exchange is not None:
+            self.exchange.done = time.monotonic()
+
+
+RESET = "reset"
+
+
+class Headers:
+    """A request's headers, looked up case-insensitively (the first of repeated names wins)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._pairs = tuple(pairs)
+        self._values: dict[str, str] = {}
+        for name, value in self._pairs:
+            self._values.setdefault(name.lower(), value)
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        """Every header in order, names as sent."""
+        return self._pairs
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._values.get(name.lower(), default)
+
+
+class Service:
+    """The simulated HiDream service: its state and `handle(Request) -> Answer`, with no HTTP in it.
+
+    The HTTP layers (serving.py's server, transport.py's in-process httpx transport) turn bytes into a
+    `Request` and an `Answer` into bytes; everything the service decides is here."""
 
     def __init__(
         self,
         mode: str,
         token: str,
-        host: str = "127.0.0.1",
-        port: int = 0,
         *,
         task_seconds: float | None = None,
         slow_seconds: float = DEFAULT_SLOW_SECONDS,
@@ -276,7 +342,6 @@ class SimServer(ThreadingHTTPServer):
             raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(SCENARIOS)}")
         if not token:
             raise ValueError("the stand-in needs a non-empty token")
-        super().__init__((host, port), _Handler)
         self.mode = mode
         self._token = token
         self._lock = threading.Lock()
@@ -292,18 +357,36 @@ class SimServer(ThreadingHTTPServer):
         self.sink: list[bytes] = []  # bodies posted to CALLBACK_SINK
         self._timers: list[threading.Timer] = []
         self.closed = False
+        self.root = "http://127.0.0.1"  # where its links point (callbacks' bodies); the HTTP layer sets it
+        self.call_class: type[_Call] = _Call  # what answers one request (a test double may replace it)
         self.replay = replay  # replay.py: every request answered from a cassette instead
         if replay is not None:
             replay.token = token
         self.observed = observed  # observed.py: the codes the `observed-codes` scenario answers with
 
-    def server_close(self) -> None:
+    def handle(self, request: Request) -> Answer:
+        """Answer one request: the whole of the service's behaviour."""
+        return self.call_class(self, request).run()
+
+    def too_large(self, request: Request) -> Answer:
+        """The answer to a body over MAX_BODY_BYTES (the HTTP layer stops reading it): 413, the error
+        envelope, and the connection closed (what is left of the body is never read as a request)."""
+        exchange = Exchange(time.monotonic(), request.method, urlsplit(request.target).path, self.mode, 413)
+        with self._lock:
+            self.log.append(exchange)
+        self.count_request()
+        lang = Headers(request.headers).get("X-accept-language")
+        message = MESSAGES["en" if lang == "en" else "zh"]["too_large"]
+        envelope = {"code": CODE_TOO_LARGE, "message": message, "request_id": str(uuid.uuid4())}
+        data = json.dumps(envelope, ensure_ascii=False).encode("utf-8")
+        return Answer(413, data, headers={"Connection": "close"}, exchange=exchange)
+
+    def close(self) -> None:
         self.closed = True
         with self._lock:
             timers, self._timers = self._timers, []
         for timer in timers:
             timer.cancel()
-        super().server_close()
 
     def schedule_callback(self, task: results.Task) -> None:
         """Call the task's notify_url when it is final: at once (per-read mode) or after task_seconds."""
@@ -319,8 +402,7 @@ class SimServer(ThreadingHTTPServer):
     def _callback(self, task: results.Task) -> None:
         if self.closed or task.notify_url is None:
             return
-        host, port = self.server_address[:2]
-        body = results.envelope_for(task.scenario, f"http://{host!s}:{port}", task.sub_task_ids, task.outcome)
+        body = results.envelope_for(task.scenario, self.root, task.sub_task_ids, task.outcome)
         body["result"]["task_id"] = task.task_id
         record = Callback(task.notify_url, task.task_id, task.outcome, sent=False, body=body)
         problem = callback_problem(task.notify_url, self.callback_hosts)
@@ -328,37 +410,19 @@ class SimServer(ThreadingHTTPServer):
             record.error = problem  # the task goes on as if it had no notify_url
         else:
             self.book.finish(task)  # per-read mode: a task with a callback finishes on its own
-            request = urllib.request.Request(  # noqa: S310 (the URL's scheme and host were checked)
-                task.notify_url,
-                data=json.dumps(body).encode(),
-                headers={"Content-Type": "application/json", "User-Agent": "hidream-sim"},
-                method="POST",
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_S) as answer:  # noqa: S310
-                    record.http_status = answer.status
-            except urllib.error.HTTPError as error:
-                record.http_status = error.code
-            except (OSError, ValueError) as error:
-                record.error = f"{type(error).__name__}: {error}"
+            data = json.dumps(body).encode()
+            if task.notify_url == IN_PROCESS_ROOT + CALLBACK_SINK:  # the in-process sink: no socket
+                with self._lock:
+                    self.sink.append(data)
+                record.http_status = 204
+            else:
+                record.http_status, record.error = send_callback(task.notify_url, data)
             record.sent = record.http_status is not None
         with self._lock:
             self.callbacks.append(record)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client closing its keep-alive connection is normal; anything else is still printed."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
     def __repr__(self) -> str:  # never show the token
-        return f"SimServer(mode={self.mode!r}, port={self.server_address[1]})"
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}{PREFIX}"
+        return f"Service(mode={self.mode!r}, root={self.root!r})"
 
     def token_matches(self, authorization: str | None) -> bool:
         return authorization == f"Bearer {self._token}"
@@ -392,7 +456,16 @@ class SimServer(ThreadingHTTPServer):
             return True
 
 
-StandInServer = SimServer  # the name the live check's tests knew it by
+def send_callback(url: str, data: bytes) -> tuple[int | None, str | None]:
+    """POST `data` to `url` once: the receiver's status, or why there is none. No redirect is followed (a
+    3xx is the answer), no proxy from the environment is used (trust_env=False: http_proxy, .netrc and
+    the like are ignored), and the whole call is bounded by CALLBACK_TIMEOUT_S."""
+    headers = {"Content-Type": "application/json", "User-Agent": "hidream-sim"}
+    try:
+        with httpx.Client(trust_env=False, follow_redirects=False, timeout=CALLBACK_TIMEOUT_S) as http:
+            return http.post(url, content=data, headers=headers).status_code, None
+    except (httpx.HTTPError, OSError, ValueError) as error:
+        return None, f"{type(error).__name__}: {error}"
 
 
 def callback_problem(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
@@ -401,7 +474,7 @@ def callback_problem(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "notify_url: not an http(s) URL"
     host = parts.hostname
-    if host in allowed_hosts or host == "localhost":
+    if host in allowed_hosts or host == "localhost" or url == IN_PROCESS_ROOT + CALLBACK_SINK:
         return None
     try:
         if ipaddress.ip_address(host).is_loopback:
@@ -411,42 +484,30 @@ def callback_problem(url: str, allowed_hosts: tuple[str, ...]) -> str | None:
     return f"notify_url: {host} is not a loopback address (allow it with --allow-callback-host {host})"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: SimServer
+class _Call:
+    """One request being answered: the service's decisions for it, written down as an `Answer`."""
+
     scenario: str = "faithful"
     scenario_chosen = False  # whether this request chose its scenario (header or path)
     scenario_root = ""  # "/_sim/NAME" when the path chose it
-    _exchange: Exchange  # this request in the server's log
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in separate writes; without this, Nagle's algorithm and delayed ACKs add
-    # ~40 ms to every keep-alive request.
-    disable_nagle_algorithm = True
-    server_version = "HiDreamStandIn/1"
+    _exchange: Exchange  # this request in the service's log
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: requests carry the token in a header, and test output stays readable."""
+    def __init__(self, service: Service, request: Request) -> None:
+        self.server = service  # the name the scenario code has always used for the service's state
+        self.request = request
+        self.headers = Headers(request.headers)
+        self.path = request.target
+        self.command = request.method
+        self.root = request.root
+        self.answer: Answer | None = None  # set by _send_raw, or by _task's reset
+        self.delay = 0.0
 
-    # --- HTTP methods ---------------------------------------------------------------------
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_OPTIONS(self) -> None:
-        self._handle("OPTIONS")
-
-    def do_HEAD(self) -> None:
-        self._handle("HEAD")
+    def run(self) -> Answer:
+        self._answer(self.command)
+        answer = self.answer or Answer(500, action=RESET)
+        answer.delay = max(answer.delay, self.delay)
+        answer.exchange = self._exchange
+        return answer
 
     # --- behaviour ------------------------------------------------------------------------
     def _choose_scenario(self) -> str | None:
@@ -465,18 +526,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.scenario, self.scenario_chosen = chosen, True
         return None
 
-    def _handle(self, method: str) -> None:
-        try:
-            self._answer(method)
-        finally:
-            self._exchange.done = time.monotonic()
-
     def _answer(self, method: str) -> None:
         self._exchange = Exchange(time.monotonic(), method, urlsplit(self.path).path, self.server.mode, None)
         with self.server._lock:
             self.server.log.append(self._exchange)
         number = self.server.count_request()
-        raw = self._read_body()
+        raw = self.request.body
         if self.server.replay is not None:  # replay.py: the recorded answer, or "not recorded"
             answer = self.server.replay.answer(method, self.path, self.headers.items(), raw)
             self._send_raw(answer.status, answer.body, answer.content_type, dict(answer.headers))
@@ -497,7 +552,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         is_submit = path == PREFIX + OPERATION_PATH and method == "POST"
         if mode == "slow":
-            time.sleep(self.server.slow_seconds)
+            self.delay = self.server.slow_seconds  # the HTTP layer waits before answering
         if mode == "rate-limit-once" and is_submit and self.server.first("rate-limit"):
             self._send(429, self._error(429, texts["throttled"]), extra={"Retry-After": "1"})
             return
@@ -521,13 +576,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(502, GATEWAY_502, "text/html")
             return
         if mode == "moved-308" and path == PREFIX + OPERATION_PATH:
-            host, port = self.server.server_address[:2]
-            location = f"http://{host!s}:{port}{self.scenario_root}{MOVED_PREFIX}{OPERATION_PATH}"
+            location = f"{self.root}{self.scenario_root}{MOVED_PREFIX}{OPERATION_PATH}"
             self._send_raw(308, b"", "text/html", extra={"Location": location})
             return
         if results.serves(path, PREFIX + OPERATION_PATH):
-            host, port = self.server.server_address[:2]
-            results.handle(self, self.server.book, mode, method, self.path, f"http://{host!s}:{port}")
+            results.handle(self, self.server.book, mode, method, self.path, self.root)
             return
         if path not in (
             PREFIX + OPERATION_PATH,
@@ -561,9 +614,13 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "refuse-api-user-id" and self.headers.get("API-User-ID") is not None:
             self._reject("API-User-ID: unknown user")
             return
+        if mode != "accept-anything" and not _is_json(self.headers.get("Content-Type")):
+            # The page marks Content-Type required, "使用json传参" (parameters passed as JSON).
+            self._reject(texts["content_type"])
+            return
         try:
             body = json.loads(raw) if raw else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
             body = _lenient(raw) if mode == "lenient-json" else None
         if mode == "accept-anything":
             self._task(body if isinstance(body, dict) else {})
@@ -592,8 +649,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(502, GATEWAY_502, "text/html")
             return
         if mode == "reset-on-task" and self.server.first("reset"):
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)  # the task exists; its answer never leaves
+            self.answer = Answer(0, action=RESET)  # the task exists; its answer never leaves
             return
         self._send(201 if mode == "status-201" else 200, envelope)
 
@@ -613,13 +669,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.scenario == "ignore-bad-token":
             return header is not None and header.startswith("Bearer ") and len(header) > len("Bearer ")
         return self.server.token_matches(header)
-
-    def _read_body(self) -> bytes:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        return self.rfile.read(min(max(length, 0), MAX_BODY_BYTES)) if length > 0 else b""
 
     def _send_observed(self, about: str, extra: dict[str, str] | None = None) -> bool:
         """In the observed-codes scenario, answer a rejection as the live check saw the service do."""
@@ -698,22 +747,9 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         if self._exchange.status is None:
             self._exchange.status = status
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command == "HEAD":
-            return
+        self.answer = Answer(status, data, content_type, dict(extra or {}))
         if self.scenario == "drip" and data:
-            step = max(1, -(-len(data) // 10))
-            for at in range(0, len(data), step):
-                self.wfile.write(data[at : at + step])
-                self.wfile.flush()
-                time.sleep(self.server.slow_seconds / 10)
-            return
-        self.wfile.write(data)
+            self.answer.drip = self.server.slow_seconds  # ten pieces spread over slow_seconds
 
 
 def echo_forms(value: str) -> list[str]:
@@ -779,11 +815,16 @@ def _validate(body: dict[str, Any], mode: str) -> list[str]:
     return problems
 
 
+def _is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type names JSON (parameters such as charset allowed, any letter case)."""
+    return (content_type or "").partition(";")[0].strip().lower() == "application/json"
+
+
 def _lenient(raw: bytes) -> Any:
     """A body read by a JSON reader that tolerates trailing commas (the lenient-json mode)."""
     try:
         return json.loads(re.sub(rb",(\s*[}\]])", rb"\1", raw))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

@@ -15,9 +15,7 @@ image's name contains "fail", refused when it contains "unsafe".
 from __future__ import annotations
 
 import random
-import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hidream_sim import StandIn
-from hidream_sim.server import GATEWAY_502, StandInServer, _Handler
+from hidream_sim.server import GATEWAY_502, RESET, Answer, _Call
+from hidream_sim.serving import StandInServer
 
 
 @dataclass
@@ -59,7 +58,7 @@ class Faults:
             self.tasks_per_image[image] += 1
 
 
-class _FaultyHandler(_Handler):
+class _FaultyCall(_Call):
     faults: Faults
 
     def _task(self, body: dict[str, Any]) -> None:
@@ -70,10 +69,9 @@ class _FaultyHandler(_Handler):
         self.server.count_task(billed=True)  # the batch tests always send the token
         self.faults.created(str(body.get("image")))
         envelope = self._success(body)  # the task exists from here on
-        time.sleep(self.faults.answer_delay)
+        self.delay = self.faults.answer_delay  # the HTTP layer waits this long before answering
         if fate == "reset":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self.answer = Answer(0, action=RESET)
         elif fate == "502":
             # A gateway that closes says so: without `Connection: close` the client would pool the
             # connection and, under load, send the next submit into the close (a second lost answer).
@@ -99,14 +97,11 @@ def running_faulty_standin(
 ) -> Iterator[FaultyStandIn]:
     """Serve it on a free port of 127.0.0.1 in a background thread for the block."""
     faults = Faults(rate_limited, lost, seed, answer_delay)
-    handler = type("Handler", (_FaultyHandler,), {"faults": faults})
     server = StandInServer("faithful", token)
-    server.RequestHandlerClass = handler
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    server.service.call_class = type("Call", (_FaultyCall,), {"faults": faults})
     try:
+        server.start()
         yield FaultyStandIn(server, faults)
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=10)
