@@ -170,14 +170,21 @@ class Target:
         elif self.tool == "@hey-api/openapi-ts":
             run([NODE_BIN / "openapi-ts", "--input", spec, "--output", client], cwd=out, log=log)
         elif self.tool == "openapi-typescript-codegen":
-            argv = [NODE_BIN / "openapi", "--input", spec, "--output", client, "--client", "fetch"]
-            run(argv, cwd=out, log=log)
+            run(
+                [NODE_BIN / "openapi", "--input", spec, "--output", client, "--client", "fetch"],
+                cwd=out,
+                log=log,
+            )
         elif self.tool == "oapi-codegen":
             client.mkdir(parents=True, exist_ok=True)
             config = DRIVERS / self.key / "oapi-codegen.yaml"
             output = client / "client.gen.go"
-            argv = ["go", "run", OAPI_CODEGEN, "-config", config, "-o", output, spec]
-            run(argv, cwd=out, log=log, env=GO_ENV)
+            run(
+                ["go", "run", OAPI_CODEGEN, "-config", config, "-o", output, spec],
+                cwd=out,
+                log=log,
+                env=GO_ENV,
+            )
         else:  # pragma: no cover - a new tool needs its branch here
             raise StepError(f"no generate step for {self.tool}")
 
