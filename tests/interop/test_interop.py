@@ -45,6 +45,7 @@ def test_every_local_row_decodes_every_example_offline_and_through_the_mock(loca
         assert (row.generate, row.build) == ("ok", "ok"), row.target.key
         assert row.offline == dict.fromkeys(every, ""), row.target.key
         assert row.mock == dict.fromkeys(served, ""), row.target.key
+        assert row.replay == dict.fromkeys(every, ""), row.target.key
         assert row.ok
 
 
@@ -95,9 +96,11 @@ def test_the_go_row_without_its_option_refuses_harmless_extra_fields(tmp_path: P
         pytest.skip("go is not installed (make interop's rows need it)")
     (row,) = run_matrix([dataclasses.replace(target, properties=GO_MODULE)], out=tmp_path, mock=False)
     assert (row.generate, row.build) == ("ok", "ok")
-    wrong = {case for case, why in row.offline.items() if why}
-    assert wrong == {c.id for c in cases() if c.extra}
-    assert all("unknown field" in row.offline[case] for case in wrong)
+    extra = {c.id for c in cases() if c.extra}
+    for results in (row.offline, row.replay):  # the models, and the client through its HTTP path
+        wrong = {case for case, why in results.items() if why}
+        assert wrong == extra
+        assert all("unknown field" in results[case] for case in wrong)
     assert not row.ok
 
 
@@ -273,3 +276,29 @@ def test_the_rust_drivers_lock_follows_the_generated_crates_version(tmp_path: Pa
     manifest.write_text('[package]\nname = "renamed"\nversion = "1.0.0"\n', "utf-8")
     with pytest.raises(StepError, match="renamed"):
         _lock_with_client_version(lock, manifest)
+
+
+def test_the_replay_server_answers_each_case_only_at_its_operation() -> None:
+    import httpx
+
+    from hidream_contract.interop.replay import replay_input, replaying
+
+    all_cases = cases()
+    listed = replay_input()["cases"]
+    number, case = next((n, c) for n, c in enumerate(all_cases) if c.extra and c.status == 200)
+    assert listed[number]["id"] == case.id
+    call = replay_input()["operations"][case.operation]
+    with replaying(all_cases) as base_url:
+
+        def ask(method: str, path: str, prefer: str) -> tuple[int, Any]:
+            content = b"{}" if method == "POST" else None
+            answer = httpx.request(method, base_url + path, content=content, headers={"Prefer": prefer})
+            return answer.status_code, answer.json()
+
+        prefer = f"code={case.status}, example={listed[number]['example']}"
+        assert ask(call["method"].upper(), call["path"], prefer) == (case.status, case.body)
+        other = "GET" if call["method"].upper() == "POST" else "POST"
+        status, body = ask(other, call["path"], prefer)
+        assert status == 404
+        assert "expected" in body["error"]
+        assert ask(call["method"].upper(), call["path"], "code=200")[0] == 404
