@@ -5,7 +5,10 @@ the converter alone leaves named."""
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from hidream_contract.openapi30 import (
     leftovers,
     schemas_as_31,
 )
+from hidream_contract.project import ROOT
 from hidream_contract.spec import SPEC_PATH, load, operations_in, resolve_in, response_examples
 
 
@@ -118,3 +122,26 @@ def test_the_compat_judge_reads_30_nullable_as_2020_12(rendition: dict[str, Any]
     jsonschema.Draft202012Validator(schema).validate({"task_id": "t", "sub_task_ids": []})
     assert not jsonschema.Draft202012Validator(schema).is_valid("t")
     assert schemas_as_31(load()) == load()  # a 3.1 document is left alone
+
+
+@pytest.mark.slow
+def test_check_generated_fails_when_the_rendition_is_stale(tmp_path: Path) -> None:
+    """The rendition cannot go stale: a hand edit (or a spec change without make generate) fails."""
+    copy = tmp_path / "project"
+    for folder in ("openapi", "config", "scripts", "generated_client"):
+        shutil.copytree(
+            ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
+    rendition = copy / RENDITION_PATH.relative_to(ROOT)
+    rendition.write_text(rendition.read_text(encoding="utf-8").replace("3.0.3", "3.0.2", 1), encoding="utf-8")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        [copy / "scripts" / "check-generated"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"{RENDITION_PATH.relative_to(ROOT)} is out of date with the spec" in done.stderr
