@@ -1,5 +1,5 @@
 // The conformance adapter of the Go client oapi-codegen makes from the spec's OpenAPI 3.0 rendition (the
-// interop row `oapi-codegen`; tests/sim/test_conformance_go.py generates the client, builds
+// interop row `oapi-codegen`; src/hidream_contract/interop/conformance.py generates the client, builds
 // this file beside it and runs it once per catalog case). Protocol: hidream_sim.conformance (the request
 // as JSON on stdin, the observation as the last line of stdout; docs/sdk-authors.md).
 //

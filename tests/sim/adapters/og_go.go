@@ -1,6 +1,6 @@
 // The conformance adapter of the Go client openapi-generator's `go` generator makes from the spec, with the
 // interop row's options (`og-go`: disallowAdditionalPropertiesIfNotPresent=false);
-// tests/sim/test_conformance_go.py generates the client, builds this file beside it and runs
+// src/hidream_contract/interop/conformance.py generates the client, builds this file beside it and runs
 // it once per catalog case. Protocol: hidream_sim.conformance (the request
 // as JSON on stdin, the observation as the last line of stdout; docs/sdk-authors.md).
 //
