@@ -170,8 +170,11 @@ class Target:
         elif self.tool == "@hey-api/openapi-ts":
             run([NODE_BIN / "openapi-ts", "--input", spec, "--output", client], cwd=out, log=log)
         elif self.tool == "openapi-typescript-codegen":
+            # Its bin is `openapi`, a name @redocly/cli's bin takes too (which one node_modules/.bin links
+            # depends on the install order): the package's own file, by path.
+            cli = ROOT / "node_modules" / "openapi-typescript-codegen" / "bin" / "index.js"
             run(
-                [NODE_BIN / "openapi", "--input", spec, "--output", client, "--client", "fetch"],
+                ["node", cli, "--input", spec, "--output", client, "--client", "fetch"],
                 cwd=out,
                 log=log,
             )
