@@ -124,7 +124,7 @@ class _InstantClient:
         sub = SubTask(task_id, TaskStatus.SUCCEEDED, f"https://files.invalid/{task_id}.png")
         return TaskResult(task_id, (sub,), "req", "ok", envelope={})
 
-    def download(self, result: TaskResult, path: str | os.PathLike[str]) -> list[Path]:
+    def download(self, result: TaskResult, path: str | os.PathLike[str], **_: Any) -> list[Path]:
         target = Path(path)
         temporary = target.with_name(f".{target.name}.tmp.part")
         temporary.write_bytes(b"\x89PNG\r\n\x1a\n")

@@ -101,7 +101,7 @@ def one_round(
             outcome, seconds = _live(base_url, budget, sizes)
             bare = bare if bare_first else _bare(base_url, bare_requests)
         counted = json.loads(stats.read_text(encoding="utf-8"))
-    covered, total = share(coverage(outcome.sent))
+    covered, total = share(coverage(outcome.sent, outcome.operations_answered))
     figures = RunFigures(
         tasks=int(counted["accepted_tasks"]),
         guard_tasks=outcome.tasks_created,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shlex
 import signal
 import threading
 from types import FrameType
@@ -20,9 +19,17 @@ from hidream_api_client.models import UpsaleRatio
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from hidream import HiDream, RetryPolicy, batch
-from hidream._cli_output import EXIT_BATCH_SOME_FAILED, EXIT_BATCH_UNFINISHED, EXIT_INTERRUPTED, Subcommands
+from hidream._cli_output import (
+    EXIT_BATCH_SOME_FAILED,
+    EXIT_BATCH_UNFINISHED,
+    EXIT_INTERRUPTED,
+    Subcommands,
+    inert,
+    pasteable,
+)
 from hidream._upscale import DEFAULT_RATIO
 from hidream.errors import AuthenticationError, HiDreamError, InvalidInputError
 
@@ -96,6 +103,11 @@ def add_batch_command(commands: Subcommands, epilog: str = "") -> argparse.Argum
         help="submit again the inputs whose task failed or was refused (a new billed task)",
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in OUTDIR that this batch did not write (never a read-only one)",
+    )
+    parser.add_argument(
         "--wait-timeout",
         type=float,
         default=batch.DEFAULT_WAIT_TIMEOUT,
@@ -138,9 +150,9 @@ def _dry_run(the_plan: batch.BatchPlan, out: TextIO) -> int:
         batch.DUPLICATE: "duplicate",
     }
     for item in the_plan.items:
-        extra = f"  task {item.task_id}" if item.task_id else ""
-        extra += f"  ({item.detail})" if item.detail else ""
-        print(f"{words[item.action]:9} {item.source}{extra}", file=out)
+        extra = f"  task {inert(item.task_id)}" if item.task_id else ""
+        extra += f"  ({inert(item.detail)})" if item.detail else ""
+        print(f"{words[item.action]:9} {inert(item.source)}{extra}", file=out)
     submits = the_plan.count(batch.SUBMIT)
     cap = "" if the_plan.max_tasks is None else f" (--max-tasks {the_plan.max_tasks}; {submits} to submit)"
     print(
@@ -190,13 +202,13 @@ class _Display:
             return
         if event.state in ("submitting", "running"):
             return
-        line = f"{event.state:12} {event.source}"
+        line = f"{event.state:12} {inert(event.source)}"
         if event.output:
-            line += f" -> {event.output}"
+            line += f" -> {inert(event.output)}"
         if event.task_id and not event.output:
-            line += f"  task {event.task_id}"
+            line += f"  task {inert(event.task_id)}"
         if event.detail:
-            line += f"  ({event.detail})"
+            line += f"  ({inert(event.detail)})"
         with self.lock:
             print(line, file=self.out, flush=True)
 
@@ -207,7 +219,8 @@ class _Display:
 
 def _summary(summary: batch.BatchSummary, out: TextIO) -> None:
     c = summary.counts
-    table = Table(title=f"batch summary ({summary.elapsed:.1f}s, manifest {summary.manifest})")
+    # A Text, not a str: rich would read markup (`[bold]…`) in the manifest's path.
+    table = Table(title=Text(f"batch summary ({summary.elapsed:.1f}s, manifest {inert(summary.manifest)})"))
     table.add_column("inputs")
     table.add_column("count", justify="right")
     table.add_column("meaning")
@@ -231,8 +244,12 @@ def _summary(summary: batch.BatchSummary, out: TextIO) -> None:
     console = Console(file=out, highlight=False, soft_wrap=False, width=max(Console(file=out).width, 100))
     console.print(table)
     for event in summary.problems[:50]:
-        task = f" task {event.task_id}" if event.task_id else ""
-        console.print(f"  {event.state}: {event.source}{task}: {event.detail or ''}", markup=False)
+        task = f" task {inert(event.task_id)}" if event.task_id else ""
+        console.print(
+            f"  {event.state}: {inert(event.source)}{task}: {inert(event.detail or '')}",
+            markup=False,
+            highlight=False,
+        )
     if len(summary.problems) > 50:
         console.print(f"  … and {len(summary.problems) - 50} more: see the manifest", markup=False)
 
@@ -248,15 +265,16 @@ def run_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             max_tasks=args.max_tasks,
             resubmit_lost=args.resubmit_lost,
             resubmit_failed=args.resubmit_failed,
+            overwrite=args.force,
         )
         if args.dry_run:
             return _dry_run(the_plan, out)
         client = HiDream(base_url=args.base_url, retry=BATCH_RETRY)
     except HiDreamError as error:
-        print(f"hidream-upscale: {type(error).__name__}: {error}", file=err)
+        print(f"hidream-upscale: {type(error).__name__}: {inert(error, 2000)}", file=err)
         return 3 if isinstance(error, AuthenticationError) else 2
     stop = threading.Event()
-    resume = shlex.join(["hidream-upscale", *args.argv])
+    resume = pasteable(["hidream-upscale", *args.argv])
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
         if stop.is_set():
@@ -290,7 +308,7 @@ def run_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
     except InvalidInputError as error:
         display.close()
-        print(f"hidream-upscale: {type(error).__name__}: {error}", file=err)
+        print(f"hidream-upscale: {type(error).__name__}: {inert(error, 2000)}", file=err)
         return 2
     finally:
         display.close()
@@ -300,7 +318,7 @@ def run_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _summary(summary, out)
     code = exit_code(summary)
     if summary.aborted:
-        print(f"hidream-upscale: {summary.aborted}", file=err)
+        print(f"hidream-upscale: {inert(summary.aborted, 2000)}", file=err)
     if code in (EXIT_INTERRUPTED, EXIT_UNFINISHED):
         print(f"hidream-upscale: unfinished; to resume, run the same command again:\n  {resume}", file=err)
     return code

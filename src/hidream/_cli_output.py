@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 from hidream._client import TOKEN_ENV
+from hidream._envelope import clean
 from hidream._secret import Secret
 from hidream.errors import (
     APIConnectionError,
@@ -119,20 +121,66 @@ def error_json(error: HiDreamError) -> dict[str, Any]:
     }
 
 
+MAX_SHOWN: Final = 500
+"""The most characters of one value (a task id, a URL, a file name, a message) a line shows."""
+
+
+def redacted(text: str) -> str:
+    """`text` without the environment's token in any form (a token pasted as a task id, say)."""
+    token = os.environ.get(TOKEN_ENV, "")
+    return Secret(token).redact(text) if token else text
+
+
+def inert(value: object, limit: int = MAX_SHOWN) -> str:
+    """A value from a server, a file name or a URL made safe for a terminal: the token redacted,
+    control characters (ESC, BEL, CR, newlines, bidi overrides) escaped, at most `limit` characters."""
+    return clean(redacted(str(value)), limit)
+
+
+def json_text(value: object) -> str:
+    """`value` as one line of JSON, inert on a terminal too: the token redacted, and every character
+    a terminal would act on (C1 controls, bidi overrides, separators) written as its `\\uXXXX` escape
+    (JSON escapes C0 controls itself), which JSON readers decode to the same value."""
+    text = redacted(json.dumps(value, ensure_ascii=False))
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in text)
+
+
+NOT_AS_IS: Final = "(some words shown escaped, cut or redacted: not for pasting as is)"
+
+
+def pasteable(argv: Sequence[str]) -> str:
+    """A command line to paste: each word made inert (escaped, bounded, the token redacted), then
+    shell-quoted (`shlex.join`), so the line splits into exactly its words; a word that had to change
+    cannot be pasted as printed, and the line says so."""
+    words = [inert(word) for word in argv]
+    command = shlex.join(words)
+    return command if words == list(argv) else f"{command}  {NOT_AS_IS}"
+
+
 def report(error: HiDreamError, *, json_out: bool, out: TextIO, err: TextIO) -> int:
-    """Print `error` (as JSON on stdout too with --json); its exit code."""
+    """Print `error` (as JSON on stdout too with --json), inert; its exit code."""
     if json_out:
-        print(json.dumps(error_json(error), ensure_ascii=False), file=out)
-    print(f"{PROG}: {type(error).__name__}: {error}", file=err)
+        print(json_text(error_json(error)), file=out)
+    print(f"{PROG}: {type(error).__name__}: {inert(error, 4 * MAX_SHOWN)}", file=err)
     return exit_code(error)
 
 
-def resume_hint(task_id: str, *, output: str | None = None) -> str:
-    """The line that tells the user the task exists and how to pick it up again."""
-    command = f"{PROG} result {task_id} --wait"
+def resume_hint(task_id: str, *, output: str | None = None, force: bool = False) -> str:
+    """The line that tells the user the task exists and how to pick it up again (shell-quoted)."""
+    argv = [PROG, "result", task_id, "--wait"]
     if output is not None:
-        command += f" -o {output}"
-    return f"{PROG}: task {task_id} was accepted (and is billed); pick it up again with: {command}"
+        argv += ["-o", output, *(["--force"] if force else [])]
+    accepted = f"{PROG}: task {inert(task_id)} was accepted (and is billed)"
+    return f"{accepted}; pick it up again with: {pasteable(argv)}"
+
+
+class _InertFormatter(logging.Formatter):
+    """Log lines as `inert` text: a URL or a server's words in a record cannot drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return inert(super().format(record), 8 * MAX_SHOWN)
 
 
 @contextmanager
@@ -143,7 +191,7 @@ def logging_to(stream: TextIO, enabled: bool) -> Iterator[None]:
         return
     logger = logging.getLogger("hidream")
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     previous = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)

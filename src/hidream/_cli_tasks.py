@@ -8,7 +8,6 @@ calls `follow_to_end` after an accepted `submit --wait`.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from hidream import _cli_output as output
 from hidream._client import HiDream
 from hidream._core import DEFAULT_DEADLINE
 from hidream._model import TaskResult
+from hidream._paths import MAX_NAME_BYTES, check_target
 from hidream._wait import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT, MIN_POLL_INTERVAL
 from hidream.errors import DownloadError, HiDreamError, TaskFailedError, TaskRefusedError
 
@@ -45,11 +45,20 @@ def _output(text: str) -> Path | str:
     if text == STDOUT:
         return STDOUT
     path = Path(text).expanduser()
+    if len(path.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise argparse.ArgumentTypeError(f"the file name is longer than {MAX_NAME_BYTES} bytes")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name")
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"the folder {str(path.parent)!r} does not exist")
     return path
+
+
+def check_output(args: argparse.Namespace) -> None:
+    """-o PATH checked by `_paths`' rules before anything is paid for: an existing file kept unless
+    --force, a read-only one always, a device or FIFO written in place; raises `InvalidInputError`."""
+    if isinstance(args.output, Path):
+        check_target(args.output, overwrite=args.force, field="-o", how="--force")
 
 
 def add_wait_options(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +72,11 @@ def add_wait_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="download the output image to PATH, or - for stdout (implies --wait; several: PATH-1.png, "
         "PATH-2.png…)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="-o: replace an existing file (a read-only file is never replaced)",
     )
     parser.add_argument(
         "--wait-timeout",
@@ -127,7 +141,9 @@ class Progress:
             return
         seconds = time.monotonic() - self._started
         status = result.status.name.lower().replace("_", " ")
-        self._stream.write(f"\r\x1b[Khidream-upscale: task {self._task_id}: {status} ({seconds:.0f}s)")
+        self._stream.write(
+            f"\r\x1b[Khidream-upscale: task {output.inert(self._task_id)}: {status} ({seconds:.0f}s)"
+        )
         self._stream.flush()
         self._shown = True
 
@@ -155,9 +171,20 @@ def _to_stdout(client: HiDream, result: TaskResult, out: TextIO, deadline: float
     if binary is None:
         raise DownloadError("-o -: standard output takes no bytes here", url="")
     with tempfile.TemporaryDirectory(prefix="hidream-") as folder:
-        [path] = client.upscale.download(result, Path(folder) / "image", deadline=deadline)
+        [path] = _saved(client.upscale.download, result, Path(folder) / "image", deadline=deadline)
         binary.write(path.read_bytes())
         binary.flush()
+
+
+def _saved(download: Callable[..., list[Path]], *args: object, **options: object) -> list[Path]:
+    """The download of a task's image; however it fails (the image host unreachable too), a
+    `DownloadError`: the task is paid for and its image not saved, which is exit 12, never 8."""
+    try:
+        return download(*args, **options)
+    except DownloadError:
+        raise
+    except HiDreamError as error:
+        raise DownloadError(f"the image was not saved: {type(error).__name__}: {error}", url="") from None
 
 
 def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO, out: TextIO) -> Followed:
@@ -174,7 +201,11 @@ def follow(client: HiDream, task_id: str, args: argparse.Namespace, err: TextIO,
         return Followed(result, to_stdout=True)
     if args.output and not result.images:
         raise DownloadError(f"task {task_id} succeeded but names no output image", url="")
-    files = client.upscale.download(result, args.output, deadline=args.deadline) if args.output else []
+    files = (
+        _saved(client.upscale.download, result, args.output, deadline=args.deadline, overwrite=args.force)
+        if args.output
+        else []
+    )
     return Followed(result, files)
 
 
@@ -186,18 +217,18 @@ def follow_to_end(client: HiDream, task_id: str, args: argparse.Namespace, out: 
         followed = follow(client, task_id, args, err, out)
     except KeyboardInterrupt:
         print(f"{output.PROG}: interrupted", file=err)
-        print(output.resume_hint(task_id, output=where), file=err)
+        print(output.resume_hint(task_id, output=where, force=args.force), file=err)
         return output.EXIT_INTERRUPTED
     except HiDreamError as error:
         code = output.report(error, json_out=args.json, out=out, err=err)
         if not isinstance(error, TaskFailedError | TaskRefusedError):
-            print(output.resume_hint(task_id, output=where), file=err)
+            print(output.resume_hint(task_id, output=where, force=args.force), file=err)
         else:
-            print(f"{output.PROG}: task {task_id} ended without an image", file=err)
+            print(f"{output.PROG}: task {output.inert(task_id)} ended without an image", file=err)
         return code
     except OSError as error:  # stdout closed under `-o -` (a broken pipe), or a full disk
         print(f"{output.PROG}: cannot write the image: {error.strerror or type(error).__name__}", file=err)
-        print(output.resume_hint(task_id, output=where), file=err)
+        print(output.resume_hint(task_id, output=where, force=args.force), file=err)
         return output.EXIT_OUTPUT
     return show(followed, args, out)
 
@@ -208,12 +239,12 @@ def show(followed: Followed, args: argparse.Namespace, out: TextIO, *, status_li
     if followed.to_stdout:
         return 0
     if args.json:
-        print(json.dumps(dict(result.envelope), ensure_ascii=False), file=out)
+        print(output.json_text(dict(result.envelope)), file=out)
         return 0
     if status_line:
         print(result.status.name.lower(), file=out)
     for line in [str(path) for path in followed.files] or list(result.images):
-        print(line, file=out)
+        print(output.inert(line, 4 * output.MAX_SHOWN), file=out)
     return 0
 
 
@@ -225,6 +256,10 @@ def run_result(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return output.report(error, json_out=args.json, out=out, err=err)
     with output.logging_to(err, args.verbose), client:
         if args.wait or args.output:
+            try:
+                check_output(args)
+            except HiDreamError as error:
+                return output.report(error, json_out=args.json, out=out, err=err)
             return follow_to_end(client, args.task_id, args, out, err)
         try:
             result = client.upscale.result(args.task_id)

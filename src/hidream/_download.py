@@ -3,8 +3,13 @@
 The image lives on another host (a storage URL the result names), so the request is built from
 nothing: no `Authorization`, none of the pool's default headers, cookies or auth; a redirect is
 followed by hand (at most `MAX_REDIRECTS`, http(s) only), each hop built anew the same way. The body is
-streamed into a temporary file beside the target and renamed over it only once it is whole and is a
+streamed into a temporary file beside the target and put in its place only once it is whole and is a
 PNG, JPEG or WebP image; on any failure the temporary file is removed, so there is never a half file.
+Where the target may be written is `_paths`' decision: an existing file is replaced only with
+`overwrite` (else the whole image is linked into place, so one that appeared meanwhile is kept too), a
+device or FIFO is written in place (never renamed over), and `within` keeps every write inside a folder.
+The image host unreachable is an `APIConnectionError` (`APITimeoutError`), anything else a
+`DownloadError`; either way the task is paid for: the CLI exits 12 and batch records *unsaved*.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from anyio import fail_after, to_thread  # from-imports: see _core
 
 from hidream._core import deadline_scope
 from hidream._images import image_format, is_http_url
+from hidream._paths import Target, check_target, temp_prefix
 from hidream.errors import APIConnectionError, APITimeoutError, DownloadError, HiDreamError, InvalidInputError
 
 MAX_DOWNLOAD_BYTES: Final = 256 * 1024 * 1024
@@ -51,6 +57,19 @@ class Plan:
     max_bytes: int
     deadline: float
     started: float = 0.0
+    overwrite: bool = True
+    within: Path | None = None
+    in_place: bool = False
+
+    def recheck(self) -> None:
+        """The target checked again just before the image is put there (it may have changed since)."""
+        try:
+            target = check_target(self.path, overwrite=self.overwrite, within=self.within)
+        except InvalidInputError as error:
+            raise DownloadError(
+                f"{shown(self.url)}: not written: {error.problem}", url=shown(self.url)
+            ) from None
+        self.in_place = target.in_place
 
     def remaining(self) -> float:
         return self.deadline - (time.monotonic() - self.started)
@@ -107,21 +126,28 @@ class Plan:
         return target
 
 
-def plan(url: object, path: object, max_bytes: object, deadline: object) -> Plan:
+def plan(
+    url: object,
+    path: object,
+    max_bytes: object,
+    deadline: object,
+    *,
+    overwrite: bool = True,
+    within: str | os.PathLike[str] | None = None,
+) -> Plan:
     if not isinstance(url, str) or not is_http_url(url):
         raise InvalidInputError("url", f"{url!r} is not an http(s) URL of an image")
     if not isinstance(path, str | os.PathLike):
         raise InvalidInputError("path", f"must be a file path, not {type(path).__name__}")
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise InvalidInputError("path", f"{str(target)!r} is a directory; give a file name")
-    if not target.parent.is_dir():
-        raise InvalidInputError("path", f"the folder {str(target.parent)!r} does not exist")
+    if not isinstance(overwrite, bool):
+        raise InvalidInputError("overwrite", f"must be True or False, not {overwrite!r}")
+    root = None if within is None else Path(within)
+    checked: Target = check_target(Path(path).expanduser(), overwrite=overwrite, within=root)
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise InvalidInputError("max_bytes", f"must be an int >= 1, not {max_bytes!r}")
     if isinstance(deadline, bool) or not isinstance(deadline, int | float) or not deadline > 0:
         raise InvalidInputError("deadline", f"must be a number of seconds > 0, not {deadline!r}")
-    return Plan(url, target, max_bytes, float(deadline))
+    return Plan(url, checked.path, max_bytes, float(deadline), 0.0, overwrite, root, checked.in_place)
 
 
 class _Sink:
@@ -184,19 +210,60 @@ def file_mode(path: Path) -> int:
 
 @contextlib.contextmanager
 def _sink(plan: Plan) -> Iterator[_Sink]:
-    """A temporary file beside the target; renamed over it if the block ends well, removed if not."""
+    """A temporary file (beside the target; in the system's temporary folder for a device or FIFO) put
+    in the target's place if the block ends well, removed if not."""
     mode = file_mode(plan.path)
-    fd, name = tempfile.mkstemp(dir=plan.path.parent, prefix=f".{plan.path.name}.", suffix=".part")
+    folder = None if plan.in_place else plan.path.parent
+    fd, name = tempfile.mkstemp(dir=folder, prefix=temp_prefix(plan.path), suffix=".part")
     try:
         with os.fdopen(fd, "wb") as file:
             sink = _Sink(plan, file, name)
             yield sink
             sink.finish()
-        Path(name).chmod(mode)
-        Path(name).replace(plan.path)
-    except BaseException:
+        plan.recheck()
+        if plan.in_place:
+            _write_in_place(Path(name), plan.path)
+        else:
+            Path(name).chmod(mode)
+            _put(Path(name), plan)
+    finally:
         Path(name).unlink(missing_ok=True)
-        raise
+
+
+def _put(temporary: Path, plan: Plan) -> None:
+    """Put the whole image at the target: renamed over it when replacing is allowed; else linked there,
+    which fails if a file appeared meanwhile (that file is kept)."""
+    if plan.overwrite:
+        temporary.replace(plan.path)
+        return
+    try:
+        os.link(temporary, plan.path)
+    except FileExistsError:
+        raise DownloadError(
+            f"{shown(plan.url)}: not written: {str(plan.path)!r} appeared meanwhile and is kept",
+            url=shown(plan.url),
+        ) from None
+    except OSError:  # a filesystem without hard links (FAT, some network shares): checked just above
+        temporary.replace(plan.path)
+
+
+def _write_in_place(temporary: Path, target: Path) -> None:
+    """Copy the image into a device or FIFO as `cat > target` would: opened without creating or
+    truncating (a FIFO without a reader fails at once instead of hanging), checked to be one still."""
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(target, flags)
+    try:
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(0, "it became a regular file meanwhile")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        with temporary.open("rb") as source:
+            while chunk := source.read(1024 * 1024):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
 
 
 def _transport_failure(plan: Plan, error: httpx.TransportError) -> APIConnectionError:
@@ -209,9 +276,10 @@ def _transport_failure(plan: Plan, error: httpx.TransportError) -> APIConnection
     return APIConnectionError(f"{where}: {type(error).__name__}: {error}", request_sent=True)
 
 
-def _unwritable(plan: Plan, error: OSError) -> DownloadError:
+def _unwritable(plan: Plan, error: OSError | ValueError) -> DownloadError:
+    why = (error.strerror if isinstance(error, OSError) else None) or f"{type(error).__name__}: {error}"
     return DownloadError(
-        f"{shown(plan.url)}: cannot write {str(plan.path)!r} ({error.strerror or type(error).__name__})",
+        f"{shown(plan.url)}: cannot write {str(plan.path)!r} ({why})",
         url=shown(plan.url),
     )
 
@@ -224,9 +292,11 @@ def download(http: httpx.Client, plan: Plan) -> Path:
         # drips its headers cannot outlast it); each chunk checks it too, whatever the pool.
         with deadline_scope(plan.started + plan.deadline):
             return _download(http, plan)
+    except HiDreamError:
+        raise
     except httpx.TransportError as error:
         failure = plan.too_slow() if plan.remaining() <= 0.01 else _transport_failure(plan, error)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a name the system refuses (a NUL in it)
         failure = _unwritable(plan, error)
     raise failure  # outside the handler: the transport's frames are not chained
 
@@ -259,9 +329,11 @@ async def adownload(http: httpx.AsyncClient, plan: Plan) -> Path:
             return await _adownload(http, plan)
     except TimeoutError:
         failure = plan.too_slow()
+    except HiDreamError:
+        raise
     except httpx.TransportError as error:
         failure = plan.too_slow() if plan.remaining() <= 0.01 else _transport_failure(plan, error)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a name the system refuses (a NUL in it)
         failure = _unwritable(plan, error)
     raise failure
 

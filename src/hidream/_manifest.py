@@ -9,13 +9,20 @@ says that a submit was sent, because the submit is sent only once its line is wh
 Events: `submitting` (a submit is about to be sent), `accepted` (its task id), `not_accepted` (the
 service answered that no task was created: rejected, rate limited; or it was never sent), `lost` (sent,
 but its answer was lost: a task may exist), `done` (the output is saved), `failed` (the task ended
-without an image), `unsaved` (the task succeeded, the download failed: the next run downloads again).
+without an image), `saving` (its output is about to be written there: a file found at that path later
+is this batch's own), `unsaved` (the task succeeded, the download failed: the next run downloads again).
+
+A manifest is checked as it is read: a file that is not one (a last line that is not the start of a
+record, a line that is not a record) is refused, never cut or appended to; its values are bounded (a
+task id, key or output longer than `MAX_ID_CHARS` is refused, a source or detail cut to
+`MAX_TEXT_CHARS`), so nothing huge is sent, kept in memory per input, or printed back.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -27,7 +34,24 @@ from typing import IO, Any, Final
 from hidream.errors import InvalidInputError
 
 FORMAT_VERSION: Final = 1
-EVENTS: Final = frozenset({"submitting", "accepted", "not_accepted", "lost", "done", "failed", "unsaved"})
+EVENTS: Final = frozenset(
+    {"submitting", "accepted", "not_accepted", "lost", "saving", "done", "failed", "unsaved"}
+)
+MAX_ID_CHARS: Final = 4096
+MAX_TEXT_CHARS: Final = 1000
+_RECORD_START: Final = b'{"v":'
+"""How every record this module writes begins: a torn last line must begin so too (or be cut within it)."""
+
+
+def _torn_record(tail: bytes) -> bool:
+    """Whether `tail` (a last line without its newline) can be a record a crash cut short."""
+    return tail.startswith(_RECORD_START) or _RECORD_START.startswith(tail)
+
+
+def _not_a_manifest(path: Path, why: str) -> InvalidInputError:
+    return InvalidInputError(
+        "manifest", f"{str(path)!r} is not a batch manifest ({why}); it is left as it is"
+    )
 
 
 @dataclass(slots=True)
@@ -66,10 +90,20 @@ def _fold(entries: dict[str, Entry], record: Mapping[str, Any], line: int, path:
     if event == "submitting":
         entry.task_id = None  # a new submit: whatever task an earlier one had is not this one's
         entry.detail = None
+    if event in ("submitting", "unsaved"):
+        entry.output = None  # nothing of this batch's is at the output's path (a new task; not saved)
+    if len(key) > MAX_ID_CHARS:
+        raise InvalidInputError(
+            "manifest", f"{path}, line {line}: a key longer than {MAX_ID_CHARS} characters"
+        )
     for name in ("task_id", "output", "source", "detail"):
         value = record.get(name)
         if isinstance(value, str):
-            setattr(entry, name, value)
+            if name in ("task_id", "output") and len(value) > MAX_ID_CHARS:
+                raise InvalidInputError(
+                    "manifest", f"{path}, line {line}: a {name} longer than {MAX_ID_CHARS} characters"
+                )
+            setattr(entry, name, value[:MAX_TEXT_CHARS] + "…" if len(value) > MAX_TEXT_CHARS else value)
 
 
 def read(path: Path) -> dict[str, Entry]:
@@ -88,12 +122,16 @@ def read(path: Path) -> dict[str, Entry]:
     with handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.endswith(b"\n"):
+                if not _torn_record(raw):
+                    raise _not_a_manifest(path, f"line {number} is not a record")
                 break  # the torn tail of a crashed write
             if not raw.strip():
                 continue
             try:
                 record = json.loads(raw)
             except ValueError:
+                if number == 1:
+                    raise _not_a_manifest(path, "line 1 is not JSON") from None
                 raise InvalidInputError("manifest", f"{path}, line {number}: not JSON") from None
             if not isinstance(record, dict):
                 raise InvalidInputError("manifest", f"{path}, line {number}: not a JSON object")
@@ -108,7 +146,19 @@ class Journal:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._file: IO[bytes] = path.open("a+b")
+        # Never through a link, never blocking on a FIFO; what was opened must be a regular file.
+        flags = (
+            os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+        try:
+            descriptor = os.open(path, flags, 0o666)
+        except OSError as error:
+            raise InvalidInputError("manifest", f"{str(path)!r} cannot be opened: {error.strerror}") from None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise _not_a_manifest(path, "not a regular file")
+        os.set_blocking(descriptor, True)
+        self._file: IO[bytes] = os.fdopen(descriptor, "a+b")
         try:
             _lock_exclusively(self._file, path)
             self._cut_torn_tail()
@@ -137,13 +187,19 @@ class Journal:
                 keep = start + index + 1
                 break
             position = start
+        self._file.seek(keep)
+        if not _torn_record(self._file.read(len(_RECORD_START))):
+            raise _not_a_manifest(self.path, "its last line is not a record")
         self._file.truncate(keep)
         self._sync()
 
     def append(self, key: str, event: str, **fields: str | int | None) -> None:
-        """Write one record and make it durable before returning."""
+        """Write one record and make it durable before returning (a `detail` cut to MAX_TEXT_CHARS)."""
         record: dict[str, Any] = {"v": FORMAT_VERSION, "key": key, "event": event, "at": now()}
         record.update({name: value for name, value in fields.items() if value is not None})
+        detail = record.get("detail")
+        if isinstance(detail, str) and len(detail) > MAX_TEXT_CHARS:
+            record["detail"] = detail[:MAX_TEXT_CHARS] + "…"
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
         with self._lock:
             self._file.write(line)

@@ -3,7 +3,8 @@
 One redaction rule for the client and the contract tooling alike: every occurrence of the token is
 replaced by `REDACTED`, wherever it stands in the text (a whole-word rule would miss `token=<token>`),
 and in every form a server, a proxy or a library may echo it: raw, percent-encoded, JSON-, HTML- or
-backslash-escaped, and base64 (also inside a longer base64 text such as a Basic auth header).
+backslash-escaped (also JSON-escaped twice: an escaped echo quoted inside JSON again), and base64 (also
+inside a longer base64 text such as a Basic auth header).
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ def _pattern(form: str) -> str:
 def forms_of(value: str) -> set[str]:
     """Every text form of `value` that redaction matches (the value itself first among them)."""
     raw = value.encode("utf-8", "surrogatepass")
+    once = json.dumps(value)[1:-1]
     escaped = {
-        json.dumps(value)[1:-1],
+        once,
+        json.dumps(once)[1:-1],  # JSON inside JSON: a message quoting an escaped echo, quoted again
+        json.dumps(once.replace("/", "\\/"))[1:-1],
         json.dumps(value)[1:-1].replace("/", "\\/"),
         json.dumps(value, ensure_ascii=False)[1:-1],
         repr(value)[1:-1],

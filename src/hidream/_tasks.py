@@ -35,7 +35,14 @@ if TYPE_CHECKING:
 OnUpdate = Callable[[TaskResult], object]
 
 
-def _plans(source: object, path: object, max_bytes: object, deadline: object) -> list[Plan]:
+def _plans(
+    source: object,
+    path: object,
+    max_bytes: object,
+    deadline: object,
+    overwrite: bool = True,
+    within: str | os.PathLike[str] | None = None,
+) -> list[Plan]:
     """One checked download per output image of `source` (a succeeded `TaskResult` or an image URL)."""
     if isinstance(source, TaskResult):
         if not source.images:
@@ -52,7 +59,10 @@ def _plans(source: object, path: object, max_bytes: object, deadline: object) ->
     if not isinstance(path, str | os.PathLike):
         raise InvalidInputError("path", f"must be a file path, not {type(path).__name__}")
     targets = numbered(Path(path), len(urls))
-    return [plan(url, target, max_bytes, deadline) for url, target in zip(urls, targets, strict=True)]
+    return [
+        plan(url, target, max_bytes, deadline, overwrite=overwrite, within=within)
+        for url, target in zip(urls, targets, strict=True)
+    ]
 
 
 class TaskMethods:
@@ -132,14 +142,19 @@ class TaskMethods:
         *,
         max_bytes: int = MAX_DOWNLOAD_BYTES,
         deadline: float = DEFAULT_DOWNLOAD_DEADLINE,
+        overwrite: bool = True,
+        within: str | os.PathLike[str] | None = None,
     ) -> list[Path]:
         """Download the output image(s) of a succeeded `TaskResult` (or one image URL) to `path`.
 
         One image goes to `path`; several to `name-1.ext`, `name-2.ext`… The API token is never sent.
         Each image: at most `max_bytes`, within `deadline` seconds, a PNG/JPEG/WebP, written atomically
         (a failure leaves no file, and an existing file unchanged). Raises `DownloadError`.
+        `overwrite=False` keeps an existing file (`InvalidInputError`, nothing downloaded); a read-only
+        file is kept always; a device or FIFO (`/dev/null`) is written in place, never renamed over;
+        `within=FOLDER` refuses a path that leads out of FOLDER through `..` or a link.
         """
-        plans = _plans(source, path, max_bytes, deadline)
+        plans = _plans(source, path, max_bytes, deadline, overwrite, within)
         return [download(self._core.http, each) for each in plans]
 
 
@@ -211,7 +226,9 @@ class AsyncTaskMethods:
         *,
         max_bytes: int = MAX_DOWNLOAD_BYTES,
         deadline: float = DEFAULT_DOWNLOAD_DEADLINE,
+        overwrite: bool = True,
+        within: str | os.PathLike[str] | None = None,
     ) -> list[Path]:
         """Download the output image(s); see `HiDream.upscale.download`."""
-        plans = _plans(source, path, max_bytes, deadline)
+        plans = _plans(source, path, max_bytes, deadline, overwrite, within)
         return [await adownload(self._core.http, each) for each in plans]

@@ -77,13 +77,14 @@ def to_task(envelope: SubmitUpscaleTaskOutcome) -> UpscaleTask:
     request_id = envelope.request_id
     if (
         not isinstance(task_id, str)
+        or not task_id  # an empty id cannot be read (the result read needs it): not a task
         or not isinstance(ids, list)
         or not all(isinstance(i, str) for i in ids)
         or not isinstance(request_id, str)
     ):
         raise MalformedResponseError(
             "`code` 0 but the envelope is not an accepted task: request_id must be a string, "
-            "result an object whose task_id is a string and sub_task_ids a list of strings",
+            "result an object whose task_id is a non-empty string and sub_task_ids a list of strings",
             code=0,
             request_id=request_id if isinstance(request_id, str) else None,
             http_status=200,

@@ -32,15 +32,16 @@ from pathlib import Path, PurePosixPath
 from typing import Final, Protocol
 from urllib.parse import unquote, urlsplit
 
-from anyio import CancelScope, create_task_group  # from-imports: see _core
-from anyio import Path as AsyncPath
+from anyio import CancelScope, create_task_group, to_thread  # from-imports: see _core
 from anyio import sleep as anyio_sleep
 from hidream_api_client.models import ModelVersion, UpsaleRatio
 
-# The client's public API; the two private imports are the client's own image checks and the spec's
-# defaults as the submit applies them (one place each, shared with `hidream-upscale submit`).
+# The client's public API; the private imports are the client's own image checks, the spec's defaults
+# as the submit applies them, and the one place that decides where files are written (one place each,
+# shared with `hidream-upscale submit`).
 from hidream import MAX_IMAGE_BYTES, AsyncHiDream, HiDream, TaskResult, TaskStatus, UpscaleTask, _manifest
 from hidream._images import image_format, is_http_url
+from hidream._paths import check_manifest, check_target, leads_out, safe_component, safe_relative
 from hidream._upscale import DEFAULT_RATIO, DEFAULT_VERSION
 from hidream.errors import (
     APIConnectionError,
@@ -104,6 +105,8 @@ class BatchItem:
     is_url: bool = False
     task_id: str | None = None
     detail: str | None = None
+    output: str | None = None
+    """The output file the manifest says this batch is writing or wrote for it (it may replace that one)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class BatchPlan:
     max_tasks: int | None
     resubmit_lost: bool = False
     resubmit_failed: bool = False
+    overwrite: bool = False
 
     def count(self, action: str) -> int:
         return sum(1 for item in self.items if item.action == action)
@@ -230,7 +234,7 @@ def _sources(inputs: Iterable[str | PathLike[str]], outdir: Path) -> Iterator[tu
     for given in inputs:
         text = str(given)
         if is_http_url(text):
-            yield text, True, _url_name(text)
+            yield text, True, safe_component(_url_name(text))
             continue
         path = Path(given)
         if path.is_dir():
@@ -239,7 +243,7 @@ def _sources(inputs: Iterable[str | PathLike[str]], outdir: Path) -> Iterator[tu
             if path.suffix.lower() in URL_LIST_SUFFIXES:
                 yield from _url_list(path)
             else:
-                yield str(path), False, path.stem
+                yield str(path), False, safe_component(path.stem)
         else:
             raise InvalidInputError("inputs", f"{text} is not a file, a folder or an http(s) URL")
 
@@ -258,7 +262,7 @@ def _folder(root: Path, out: Path) -> Iterator[tuple[str, bool, str]]:
             stem, dot, suffix = name.rpartition(".")
             full = os.path.join(folder, name)  # noqa: PTH118 - strings: see above
             if dot and f".{suffix.lower()}" in IMAGE_SUFFIXES and os.path.isfile(full):  # noqa: PTH113
-                yield full, False, prefix + stem
+                yield full, False, safe_relative(prefix + stem)
 
 
 def _url_name(url: str) -> str:
@@ -277,7 +281,7 @@ def _url_list(path: Path) -> Iterator[tuple[str, bool, str]]:
                 continue
             if not is_http_url(url):
                 raise InvalidInputError("inputs", f"{path}, line {number}: not an http(s) URL")
-            yield url, True, _url_name(url)
+            yield url, True, safe_component(_url_name(url))
 
 
 def _digest(source: str, is_url: bool) -> tuple[str | None, str | None]:
@@ -313,17 +317,27 @@ def plan(
     max_tasks: int | None = None,
     resubmit_lost: bool = False,
     resubmit_failed: bool = False,
+    overwrite: bool = False,
 ) -> BatchPlan:
     """What a run would do with `inputs`, read from disk and the manifest; sends nothing, writes nothing.
 
     Raises `InvalidInputError` for an input that does not exist, a bad URL line, a manifest that is not
-    one. An unusable file (not an image, too large) is an item with action "invalid", not an error.
+    one (or records an output outside OUTDIR). An unusable file (not an image, too large), or one whose
+    output name is taken by a file this batch did not write (unless `overwrite`) or leads out of OUTDIR
+    through a link, is an item with action "invalid", not an error: nothing is paid for it.
     """
     _checked_options(upsale_ratio, 1, max_tasks, version)
     if isinstance(inputs, str | PathLike) or not inputs:
         raise InvalidInputError("inputs", "give a list of files, folders, URL-list .txt files or URLs")
+    if not isinstance(overwrite, bool):
+        raise InvalidInputError("overwrite", f"must be True or False, not {overwrite!r}")
     out = Path(outdir)
-    manifest_path = Path(manifest) if manifest is not None else out / MANIFEST_NAME
+    if manifest is None:
+        manifest_path = out / MANIFEST_NAME
+        check_manifest(manifest_path, within=out)
+    else:
+        manifest_path = Path(manifest)
+        check_manifest(manifest_path)
     entries = _manifest.read(manifest_path)
     items: list[BatchItem] = []
     seen: dict[str, str] = {}
@@ -347,20 +361,62 @@ def plan(
             if base in names or taken.get(base, key) != key:
                 base = f"{base}-{digest[:8]}"
         names.add(base)
-        items.append(_decide(source, key, base, is_url, entry, resubmit_lost, resubmit_failed))
+        item = _decide(source, key, base, is_url, entry, resubmit_lost, resubmit_failed)
+        if item.action == SUBMIT:
+            taken_by = _output_taken(out, base, item.output, overwrite)
+            if taken_by is not None:
+                item = replace(item, action=INVALID, detail=f"not submitted: {taken_by}")
+        items.append(item)
     return BatchPlan(
-        tuple(items), manifest_path, out, upsale_ratio, version, max_tasks, resubmit_lost, resubmit_failed
+        tuple(items),
+        manifest_path,
+        out,
+        upsale_ratio,
+        version,
+        max_tasks,
+        resubmit_lost,
+        resubmit_failed,
+        overwrite,
     )
 
 
 def _recorded_base(entry: _manifest.Entry, out: Path) -> str | None:
-    """The output name (in OUTDIR, without suffix) the manifest recorded for an input, if any."""
+    """The output name (in OUTDIR, without suffix) the manifest recorded for an input, if any; a
+    recorded output that leads out of OUTDIR (`..`, an unsafe name) is a tampered manifest, refused."""
     if not entry.output:
         return None
     try:
-        return Path(entry.output).relative_to(out).with_suffix("").as_posix()
+        base = Path(entry.output).relative_to(out).with_suffix("").as_posix()
     except ValueError:  # written under another spelling of OUTDIR: a new name is chosen
         return None
+    if safe_relative(base) != base or leads_out(out, out / base) is not None:
+        raise InvalidInputError(
+            "manifest", f"it records an output outside OUTDIR or with an unsafe name: {entry.output[:200]!r}"
+        )
+    return base
+
+
+def _same_file(one: str | Path | None, other: str | Path) -> bool:
+    return one is not None and os.path.abspath(one) == os.path.abspath(other)  # noqa: PTH100 - spellings
+
+
+def _output_taken(out: Path, base: str, recorded: str | None, overwrite: bool) -> str | None:
+    """Why the output name `base` cannot be given to a new task (checked before it is paid for): it
+    leads out of OUTDIR through a link, or a file this batch did not write holds one of its names."""
+    why = leads_out(out, out / (base + ".png"))
+    if why is not None:
+        return why
+    for suffix in IMAGE_SUFFIXES:
+        target = out / (base + suffix)
+        if not target.parent.is_dir() or _same_file(recorded, target):
+            continue
+        try:
+            found = check_target(target, overwrite=overwrite, field="output", how="--force")
+        except InvalidInputError as error:
+            return error.problem
+        if found.in_place:
+            return f"{str(target)!r} is a device or FIFO, not a file"
+    return None
 
 
 def _refreshed(the_plan: BatchPlan) -> BatchPlan:
@@ -387,6 +443,19 @@ def _refreshed(the_plan: BatchPlan) -> BatchPlan:
 
 
 def _decide(
+    source: str,
+    key: str,
+    output_base: str,
+    is_url: bool,
+    entry: _manifest.Entry | None,
+    resubmit_lost: bool,
+    resubmit_failed: bool,
+) -> BatchItem:
+    item = _decided(source, key, output_base, is_url, entry, resubmit_lost, resubmit_failed)
+    return item if entry is None or entry.output is None else replace(item, output=entry.output)
+
+
+def _decided(
     source: str,
     key: str,
     output_base: str,
@@ -470,6 +539,9 @@ class _Run:
         ]
         self.queue: Iterator[BatchItem] = iter(work)
         self.counts["pending"] = len(work)
+        # The inputs in progress (at most `concurrency`): id(item) -> (its count now, its task id).
+        self.where: dict[int, tuple[str, str | None]] = {}
+        self.callback_failures = 0
 
     @property
     def stopping(self) -> bool:
@@ -506,6 +578,10 @@ class _Run:
                 self.counts[leaving] -= 1
             if state in Counts.__dataclass_fields__:
                 self.counts[state] += 1
+            if state in ("submitting", "running"):
+                self.where[id(item)] = (state, task_id or item.task_id)
+            else:
+                self.where.pop(id(item), None)
             event = BatchEvent(item.source, state, self.snapshot(), task_id, output, detail)
             if (
                 state not in ("done", "skipped", "duplicate", "running", "submitting")
@@ -513,7 +589,31 @@ class _Run:
             ):
                 self.problems.append(event)
         if self.on_event is not None:
-            self.on_event(event)
+            try:
+                self.on_event(event)
+            except Exception:  # a broken display must not stop the batch or lose what it records
+                with self.lock:
+                    self.callback_failures += 1
+
+    def begin(self, item: BatchItem) -> None:
+        with self.lock:
+            self.where[id(item)] = ("started", item.task_id)
+
+    def crashed(self, item: BatchItem, error: BaseException) -> None:
+        """An error no step expected (whatever its type): recorded against the input, in the manifest
+        where it matters, so the worker goes on and the input is in the summary with its task id."""
+        with self.lock:
+            where, task_id = self.where.pop(id(item), (None, None))
+        detail = f"unexpected {_describe(error)}"
+        if where == "submitting":  # sent, and no answer recorded: a task may exist
+            self.journal.append(item.key, "lost", detail=detail)
+            self.emit(item, "lost", leaving="submitting", detail=detail)
+        elif where == "running":  # paid for: the next run reads it and downloads again
+            self.journal.append(item.key, "unsaved", task_id=task_id, detail=detail)
+            self.emit(item, "unsaved", leaving="running", task_id=task_id, detail=detail)
+        elif where == "started":  # nothing was sent for it: the next run tries again
+            self.emit(item, "not_accepted", detail=detail)
+        # None: the input had already ended (counted and recorded) when the error came
 
     def report_planned(self) -> None:
         """Events for the inputs the plan already settled (skipped, lost, failed, invalid, duplicate)."""
@@ -528,6 +628,7 @@ class _Run:
         with self.lock:
             if self.stopping:  # stopped since this worker took the item: it was never started
                 self.counts["pending"] += 1
+                self.where.pop(id(item), None)
                 return False
             allowed = self.budget is None or self.budget > 0
             if allowed and self.budget is not None:
@@ -592,11 +693,34 @@ class _Run:
         self.emit(item, "failed", leaving="running", task_id=task_id, detail=detail)
         return None
 
+    def may_replace(self, item: BatchItem, target: str) -> bool:
+        """Whether the download may replace a file at `target`: --force, or this batch wrote it."""
+        return self.plan.overwrite or _same_file(item.output, target)
+
+    def saving(self, item: BatchItem, task_id: str, target: str) -> bool:
+        """Check where the output goes (inside OUTDIR, links resolved; no file this batch did not write
+        replaced) and record it before writing: a file found there later is then this batch's own."""
+        try:
+            found = check_target(
+                Path(target),
+                overwrite=self.may_replace(item, target),
+                within=self.plan.outdir,
+                field="output",
+                how="--force",
+            )
+            if found.in_place:
+                raise InvalidInputError("output", f"{target!r} is a device or FIFO, not a file")
+        except InvalidInputError as error:
+            self.unsaved(item, task_id, error)
+            return False
+        self.journal.append(item.key, "saving", task_id=task_id, output=target)
+        return True
+
     def saved(self, item: BatchItem, task_id: str, path: Path) -> None:
         self.journal.append(item.key, "done", task_id=task_id, output=str(path))
         self.emit(item, "done", leaving="running", task_id=task_id, output=str(path))
 
-    def unsaved(self, item: BatchItem, task_id: str, error: HiDreamError) -> None:
+    def unsaved(self, item: BatchItem, task_id: str, error: Exception) -> None:
         detail = _describe(error)
         self.journal.append(item.key, "unsaved", task_id=task_id, detail=detail)
         self.emit(item, "unsaved", leaving="running", task_id=task_id, detail=detail)
@@ -639,6 +763,7 @@ def run(
     manifest: str | PathLike[str] | None = None,
     resubmit_lost: bool = False,
     resubmit_failed: bool = False,
+    overwrite: bool = False,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     on_event: OnEvent | None = None,
@@ -649,12 +774,14 @@ def run(
     `inputs`: files, folders (their PNG/JPEG/WebP images, recursively), .txt files of URLs, URLs — or
     a `BatchPlan` from `plan()`. `concurrency`: inputs in progress at once (each a task being submitted,
     waited for or downloaded). `max_tasks`: at most this many submits are sent by this run. `on_event`:
-    called (from worker threads) at every change. `stop`: once set (a `threading.Event`), no new submit
-    starts and waits end; submits already sent get their answer recorded first.
+    called (from worker threads) at every change (an exception it raises is counted, not spread).
+    `overwrite`: an output may replace a file this batch did not write (never a read-only one). `stop`:
+    once set (a `threading.Event`), no new submit starts and waits end; submits already sent get their
+    answer recorded first. Any error on one input is recorded against it; no worker dies of it.
     Raises `InvalidInputError` before anything is sent for bad arguments.
     """
     the_plan = _plan_of(
-        inputs, outdir, upsale_ratio, version, manifest, max_tasks, resubmit_lost, resubmit_failed
+        inputs, outdir, upsale_ratio, version, manifest, max_tasks, resubmit_lost, resubmit_failed, overwrite
     )
     _check_run_options(concurrency, wait_timeout, poll_interval)
     wake = threading.Event()
@@ -689,6 +816,14 @@ def run(
     return state.summary()
 
 
+def _make_folder(outdir: Path, target: Path) -> None:
+    """The output's folder, made only once it is known to stay inside OUTDIR (links resolved)."""
+    why = leads_out(outdir, target)
+    if why is not None:
+        raise InvalidInputError("output", why)
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+
 def _remove_stale_parts(outdir: Path) -> None:
     """Remove the temporary files of downloads a killed run left (`.<output>.<random>.part`, hidden).
 
@@ -710,6 +845,7 @@ def _plan_of(
     max_tasks: int | None,
     resubmit_lost: bool,
     resubmit_failed: bool,
+    overwrite: bool,
 ) -> BatchPlan:
     if isinstance(inputs, BatchPlan):
         return inputs
@@ -724,10 +860,19 @@ def _plan_of(
         max_tasks=max_tasks,
         resubmit_lost=resubmit_lost,
         resubmit_failed=resubmit_failed,
+        overwrite=overwrite,
     )
 
 
 def _process(client: HiDream, state: _Run, item: BatchItem, wake: threading.Event) -> None:
+    state.begin(item)
+    try:
+        _process_steps(client, state, item, wake)
+    except Exception as error:  # whatever it was: recorded against the input; the worker goes on
+        state.crashed(item, error)
+
+
+def _process_steps(client: HiDream, state: _Run, item: BatchItem, wake: threading.Event) -> None:
     if item.action == SUBMIT:
         if not state.may_submit(item):
             return
@@ -764,13 +909,14 @@ def _process(client: HiDream, state: _Run, item: BatchItem, wake: threading.Even
     if target is None:
         return
     try:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        paths = client.upscale.download(result, target)
-    except HiDreamError as error:
+        _make_folder(state.plan.outdir, Path(target))
+        if not state.saving(item, task_id, target):
+            return
+        paths = client.upscale.download(
+            result, target, overwrite=state.may_replace(item, target), within=state.plan.outdir
+        )
+    except Exception as error:  # whatever stopped the download: the task is paid, the next run saves it
         state.unsaved(item, task_id, error)
-        return
-    except OSError as error:
-        state.unsaved(item, task_id, HiDreamError(f"cannot write {target}: {error.strerror}"))
         return
     state.saved(item, task_id, paths[0])
 
@@ -787,6 +933,7 @@ async def arun(
     manifest: str | PathLike[str] | None = None,
     resubmit_lost: bool = False,
     resubmit_failed: bool = False,
+    overwrite: bool = False,
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     on_event: OnEvent | None = None,
@@ -795,7 +942,7 @@ async def arun(
     """`run` on an `AsyncHiDream` (asyncio or trio). Cancelling it is a stop: a submit already sent is
     shielded until its answer is recorded, so the manifest never loses a task id to a cancellation."""
     the_plan = _plan_of(
-        inputs, outdir, upsale_ratio, version, manifest, max_tasks, resubmit_lost, resubmit_failed
+        inputs, outdir, upsale_ratio, version, manifest, max_tasks, resubmit_lost, resubmit_failed, overwrite
     )
     _check_run_options(concurrency, wait_timeout, poll_interval)
     with _manifest.Journal(the_plan.manifest) as journal:
@@ -815,6 +962,14 @@ async def arun(
 
 
 async def _aprocess(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
+    state.begin(item)
+    try:
+        await _aprocess_steps(client, state, item)
+    except Exception as error:  # as in the sync worker (a cancellation is no Exception: it goes on up)
+        state.crashed(item, error)
+
+
+async def _aprocess_steps(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
     if item.action == SUBMIT:
         if not state.may_submit(item):
             return
@@ -852,12 +1007,13 @@ async def _aprocess(client: AsyncHiDream, state: _Run, item: BatchItem) -> None:
     if target is None:
         return
     try:
-        await AsyncPath(target).parent.mkdir(parents=True, exist_ok=True)
-        paths = await client.upscale.download(result, target)
-    except HiDreamError as error:
+        await to_thread.run_sync(_make_folder, state.plan.outdir, Path(target))
+        if not await to_thread.run_sync(state.saving, item, task_id, target):
+            return
+        paths = await client.upscale.download(
+            result, target, overwrite=state.may_replace(item, target), within=state.plan.outdir
+        )
+    except Exception as error:  # as in the sync worker
         state.unsaved(item, task_id, error)
-        return
-    except OSError as error:
-        state.unsaved(item, task_id, HiDreamError(f"cannot write {target}: {error.strerror}"))
         return
     state.saved(item, task_id, paths[0])

@@ -6,7 +6,6 @@ The token comes only from HIDREAM_API_TOKEN: a command-line argument would show 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import Final, TextIO
@@ -159,6 +158,7 @@ def run_submit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return output.report(error, json_out=args.json, out=out, err=err)
     with output.logging_to(err, args.verbose), client:
         try:
+            tasks.check_output(args)  # before the submit: a wrong -o must not cost a task
             task = client.upscale.submit(
                 args.image,
                 upsale_ratio=args.ratio,
@@ -179,9 +179,9 @@ def run_submit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return output.EXIT_INTERRUPTED
         if not (args.wait or args.output):
             if args.json:
-                print(json.dumps(dict(task.envelope), ensure_ascii=False), file=out)
+                print(output.json_text(dict(task.envelope)), file=out)
             else:
-                print(task.task_id, file=out)
+                print(output.inert(task.task_id), file=out)
             return 0
         return tasks.follow_to_end(client, task.task_id, args, out, err)
 

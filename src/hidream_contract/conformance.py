@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from hidream import (
+    APIConnectionError,
     APITimeoutError,
+    AuthenticationError,
+    DownloadError,
     HiDream,
     HiDreamError,
+    InvalidInputError,
+    MalformedResponseError,
+    RateLimitError,
+    RejectedRequestError,
+    ServerError,
     TaskFailedError,
     TaskRefusedError,
     WaitTimeoutError,
@@ -28,11 +37,27 @@ from hidream import (
 from hidream_sim import conformance
 
 FAST_POLL_S = 0.05  # the catalog leaves the poll interval open: the simulator is instant
-# Rows our client fails today, each with its reason: the table says "known gap", the tests mark them
-# xfail(strict=True), so a fixed gap fails until it is taken off this list.
 # Cases our client is known to fail, with the reason (the tests xfail them strictly; the table says so).
 # Empty since the client's wait follows the provider's status rule (an unknown final status stops it).
 KNOWN_GAPS: dict[str, str] = {}
+# Our error classes -> the catalog's error kinds, most specific first (a MalformedServerError is a
+# ServerError and a MalformedResponseError: a 5xx first).
+KINDS: tuple[tuple[type[HiDreamError], str], ...] = (
+    (InvalidInputError, "validation"),
+    (AuthenticationError, "auth"),
+    (RateLimitError, "rate_limited"),
+    (ServerError, "server"),
+    (RejectedRequestError, "rejected"),
+    (MalformedResponseError, "malformed_response"),
+    (APITimeoutError, "timeout"),
+    (APIConnectionError, "connection"),
+    (DownloadError, "download"),
+)
+
+
+def error_kind(error: HiDreamError) -> str:
+    """The catalog's kind of one of our errors."""
+    return next((kind for cls, kind in KINDS if isinstance(error, cls)), "other")
 
 
 class _Collect(logging.Handler):
@@ -82,10 +107,13 @@ def hidream_adapter(request: dict[str, Any]) -> dict[str, Any]:
     wait: dict[str, Any] = {"poll_interval": sdk.get("poll_interval_s", FAST_POLL_S)}
     if "wait_timeout_s" in sdk:
         wait["wait_timeout"] = sdk["wait_timeout_s"]
+    download: dict[str, Any] = {}
+    if "max_download_bytes" in sdk:
+        download["max_bytes"] = sdk["max_download_bytes"]
     action, image, ratio = request["action"], request["image"], request["upsale_ratio"]
     surfaced: list[str] = []
     started = time.monotonic()
-    outcome, error_type = "error", None
+    outcome, error_type, kind = "error", None, None
     with _logs() as logs:
         try:
             with HiDream(**options) as client:
@@ -99,7 +127,7 @@ def hidream_adapter(request: dict[str, Any]) -> dict[str, Any]:
                     result = client.upscale.submit_and_wait(image, upsale_ratio=ratio, **wait)
                     surfaced += _shown(result)
                     if action == "submit_wait_download":
-                        paths = client.upscale.download(result, Path(request["output_path"]))
+                        paths = client.upscale.download(result, Path(request["output_path"]), **download)
                         surfaced += [str(path) for path in paths]
                     outcome = "succeeded"
         except TaskFailedError as error:
@@ -108,11 +136,14 @@ def hidream_adapter(request: dict[str, Any]) -> dict[str, Any]:
             outcome, error_type, surfaced = "refused", type(error).__name__, surfaced + _shown(error)
         except (WaitTimeoutError, APITimeoutError) as error:
             outcome, error_type, surfaced = "timeout", type(error).__name__, surfaced + _shown(error)
+            kind = "timeout"
         except HiDreamError as error:
             outcome, error_type, surfaced = "error", type(error).__name__, surfaced + _shown(error)
+            kind = error_kind(error)
     seconds = time.monotonic() - started
     return {
         "outcome": outcome,
+        "error_kind": kind,
         "error_type": error_type,
         "surfaced": surfaced + logs.texts,
         "seconds": seconds,
@@ -121,13 +152,26 @@ def hidream_adapter(request: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hidream_contract.conformance", description=__doc__)
-    parser.add_argument("--group", choices=["lifecycle", "faults", "secrets", "drift"])
-    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    conformance.add_report_options(parser)
     args = parser.parse_args(argv)
-    rows = conformance.run(hidream_adapter, conformance.cases(args.group))
-    print(conformance.table(rows, "hidream (Python, this repository)", expected_failures=KNOWN_GAPS), end="")
-    if args.json:
-        Path(args.json).write_text(json.dumps([row.__dict__ for row in rows], indent=2), encoding="utf-8")
+    chosen = conformance.selected(args)
+    if isinstance(chosen, int):
+        return chosen
+    try:
+        rows = conformance.run(hidream_adapter, *chosen)
+    except OSError as error:  # no port to listen on: named, no traceback
+        print(f"conformance: {error}", file=sys.stderr)
+        return 2
+    sdk = "hidream (Python, this repository)"
+    print(conformance.table(rows, sdk, expected_failures=KNOWN_GAPS), end="")
+    conformance.write_reports(
+        rows,
+        sdk,
+        json_path=args.json,
+        junit_path=args.junit,
+        markdown_path=args.markdown,
+        expected_failures=KNOWN_GAPS,
+    )
     return 0 if all(row.passed or row.case_id in KNOWN_GAPS for row in rows) else 1
 
 

@@ -20,7 +20,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from hidream_sim.observed import ObservedCodes
+from hidream_sim.replay import Cassette
 from hidream_sim.results import RESULTS_SUFFIX, Task, TaskBook
 from hidream_sim.server import (
     CALLBACK_SINK,
@@ -51,8 +54,10 @@ __all__ = [
     "SCENARIOS",
     "SCENARIO_HEADER",
     "Callback",
+    "Cassette",
     "Exchange",
     "Mode",
+    "ObservedCodes",
     "SimServer",
     "Simulator",
     "StandIn",
@@ -156,12 +161,20 @@ def simulator(
     callback_hosts: tuple[str, ...] = (),
     host: str = "127.0.0.1",
     port: int = 0,
+    replay: str | Path | Cassette | None = None,
+    observed: str | Path | ObservedCodes | None = None,
 ) -> Iterator[Simulator]:
     """Serve the simulator in a background thread for the block (a free port of 127.0.0.1 by default).
 
     `task_seconds`: None (default) moves a task one status per result read (instant); S>=0 makes it
     take S seconds. `callback_hosts`: hosts besides loopback that notify_url callbacks may reach.
+    `replay`: a cassette (HAR file or `Cassette`) answered instead of the simulator's own behaviour
+    (replay.py); `observed`: an observed catalog the `observed-codes` scenario answers from (observed.py).
     """
+    if replay is not None and not isinstance(replay, Cassette):
+        replay = Cassette.load(replay)
+    if observed is not None and not isinstance(observed, ObservedCodes):
+        observed = ObservedCodes.load(observed)
     server = SimServer(
         scenario,
         token,
@@ -170,6 +183,8 @@ def simulator(
         task_seconds=task_seconds,
         slow_seconds=slow_seconds,
         callback_hosts=callback_hosts,
+        replay=replay,
+        observed=observed,
     )
     thread = threading.Thread(
         target=server.serve_forever,

@@ -1,5 +1,8 @@
 """`hidream-sim [--host H] [--port N] [--scenario NAME] [--task-seconds S]`: serve until stopped.
 
+`hidream-sim --replay CASSETTE` serves a cassette the live check recorded (replay.py) instead;
+`--observed CATALOG` loads the codes the `observed-codes` scenario answers with (observed.py).
+
 Also `python -m hidream_sim`. `hidream-sim --list-scenarios` lists the scenarios with their kind.
 
 The first line on stdout is the base URL (the operation path is appended to it), or `KEY=<base URL>`
@@ -21,6 +24,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from hidream_sim.observed import ObservedCodes
+from hidream_sim.replay import Cassette
 from hidream_sim.server import DEFAULT_SLOW_SECONDS, DEFAULT_TOKEN, SCENARIOS, SimServer
 
 
@@ -71,6 +76,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default="HIDREAM_STANDIN_TOKEN",
         help=f"environment variable holding the accepted token (default token: {DEFAULT_TOKEN!r})",
     )
+    parser.add_argument(
+        "--replay",
+        metavar="CASSETTE",
+        help="answer every request from a HAR cassette (the live check's reports/live-cassette.har)",
+    )
+    parser.add_argument(
+        "--observed",
+        metavar="CATALOG",
+        help="the observed catalog (reports/live-observed.json) the observed-codes scenario answers from",
+    )
     parser.add_argument("--until-stdin-closes", action="store_true", help="stop when stdin closes")
     parser.add_argument("--ready-key", metavar="KEY", help="print KEY=<base URL> instead of the bare URL")
     parser.add_argument(
@@ -80,6 +95,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--list-scenarios", "--list-modes", action="store_true", help="list the scenarios and exit"
     )
     return parser.parse_args(argv)
+
+
+def _printable(text: str) -> str:
+    """Control characters escaped: a file name or a file's content reaches the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     # The token: --token, else the environment (preferred: ps shows arguments), else the default.
     token = args.token or os.environ.get(args.token_env) or DEFAULT_TOKEN
     try:
+        replay = Cassette.load(args.replay) if args.replay else None
+        observed = ObservedCodes.load(args.observed) if args.observed else None
+    except ValueError as error:
+        print(f"error: {_printable(str(error))}", file=sys.stderr)
+        return 2
+    try:
         server = SimServer(
             args.mode,
             token,
@@ -106,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             task_seconds=args.task_seconds,
             slow_seconds=args.slow_seconds,
             callback_hosts=tuple(args.allow_callback_host),
+            replay=replay,
+            observed=observed,
         )
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
@@ -124,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
 
         threading.Thread(target=_stop_when_stdin_closes, daemon=True).start()
     print(f"{args.ready_key}={server.base_url}" if args.ready_key else server.base_url, flush=True)
+    what = f"replaying {len(replay.entries)} recorded answers" if replay else f"scenario {args.mode}"
     print(
-        f"==> hidream-sim: scenario {args.mode} on {server.base_url} (Ctrl-C stops it)",
+        f"==> hidream-sim: {what} on {server.base_url} (Ctrl-C stops it)",
         file=sys.stderr,
         flush=True,
     )

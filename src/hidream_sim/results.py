@@ -28,6 +28,7 @@ from hidream_sim import png
 
 RESULTS_SUFFIX = "/results"
 FILES_PREFIX = "/files/"
+MOVED_FILES = "moved/"  # /files/moved/<name> answers 302 to /files/<name> (scenario result-image-redirect)
 CODE_NO_SUCH_TASK = 1004
 NEVER = -100  # a task's outcome when it never finishes (scenario task-never-finishes): it stays at 2
 UNKNOWN_FINAL = 7  # the final status of scenario task-unknown-status: a value nobody documents
@@ -223,7 +224,8 @@ def envelope_for(mode: str, root: str, sub_task_ids: list[str], status: int) -> 
     for sub_task_id in sub_task_ids:
         sub: dict[str, Any] = {"sub_task_id": sub_task_id, "task_status": status}
         if status == 1:
-            url = f"{root}{FILES_PREFIX}{sub_task_id}.png"
+            moved = MOVED_FILES if mode == "result-image-redirect" else ""
+            url = f"{root}{FILES_PREFIX}{moved}{sub_task_id}.png"
             sub["image"] = {"url": url} if mode == "result-image-object" else url
         if mode == "result-rename-status":
             sub["status"] = sub.pop("task_status")
@@ -243,6 +245,9 @@ def envelope_for(mode: str, root: str, sub_task_ids: list[str], status: int) -> 
 def _image(handler: Handler, book: TaskBook, method: str, path: str) -> None:
     book.count_image(handler.headers.get("Authorization") is not None)
     name = path[len(FILES_PREFIX) :]
+    if name.startswith(MOVED_FILES) and method in ("GET", "HEAD"):  # a storage host's redirect
+        handler._send_raw(302, b"", "text/plain", extra={"Location": FILES_PREFIX + name[len(MOVED_FILES) :]})
+        return
     task = book.image_task(name[: -len(".png")]) if name.endswith(".png") else None
     if method not in ("GET", "HEAD") or task is None:
         handler._send_raw(404, b"no such image", "text/plain")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import ipaddress
 import json
 import re
@@ -46,9 +47,11 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from hidream_sim import results
+from hidream_sim.observed import ObservedCodes, about_problem
+from hidream_sim.replay import Cassette
 
 PREFIX = "/api-pub/gw/v3"
 OPERATION_PATH = "/image/image_upscaler/async"
@@ -69,6 +72,7 @@ CODE_NOT_FOUND = 404
 CODE_METHOD_NOT_ALLOWED = 405
 CODE_INTERNAL = 500
 
+NO_CHALLENGE = ("bare-token", "api-key-scheme")  # modes whose 401 has no WWW-Authenticate (as most gateways)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 IMAGE_URL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -84,13 +88,20 @@ MODES: dict[str, Mode] = {
     # Variations the spec allows: a correct check passes them.
     "reject-400": Mode("harmless", "rejections are sent as HTTP 400 (still an error envelope)"),
     "auth-envelope": Mode("harmless", "a refused token is answered HTTP 200 with code 401"),
-    "extra-result-field": Mode("harmless", "an undocumented field in `result` and in the envelope"),
+    "extra-result-field": Mode(
+        "harmless", "an undocumented field in `result` and in the envelope (of rejections too)"
+    ),
     "json-charset": Mode("harmless", "Content-Type: application/json; charset=utf-8"),
     "strict-language": Mode("harmless", "an unsupported X-accept-language value is rejected"),
     "strict-fields": Mode("harmless", "unknown body fields are rejected"),
     "flaky-429": Mode("harmless", "every other request is answered 429 with Retry-After: 0"),
     "echo-auth": Mode(
         "harmless", "rejection messages quote the Authorization header received (a leaky service)"
+    ),
+    "echo-auth-forms": Mode(
+        "harmless",
+        "every message, and a header, quotes the Authorization header in every escaped form "
+        "(raw, JSON, percent, HTML, backslash, base64)",
     ),
     # Drift: the service no longer matches the spec.
     "rename-task-id": Mode("drift", "`result.task_id` is sent as `result.taskId`"),
@@ -119,6 +130,7 @@ MODES: dict[str, Mode] = {
     "accept-imageless": Mode("drift", "a body without a usable `image` is accepted as a task"),
     "refuse-notify-url": Mode("drift", "fails only when the optional `notify_url` is present"),
     "refuse-api-user-id": Mode("drift", "fails only when the optional `API-User-ID` header is present"),
+    "notify-url-500": Mode("drift", "a gateway's HTML 500 whenever the optional `notify_url` is present"),
     "moved-308": Mode(
         "drift", f"the operation answers 308 with Location: the same path under {MOVED_PREFIX} (which works)"
     ),
@@ -134,6 +146,17 @@ MODES: dict[str, Mode] = {
     "empty-task-id": Mode("drift", "an accepted task's `result.task_id` is an empty string"),
     "auth-scheme-changed": Mode(
         "drift", "the token is taken as `Authorization: Token <t>`; Bearer gets 401, WWW-Authenticate: Token"
+    ),
+    "bare-token": Mode(
+        "drift", "the token is taken bare (`Authorization: <t>`); Bearer gets 401 without WWW-Authenticate"
+    ),
+    "api-key-scheme": Mode(
+        "drift",
+        "the token is taken as `Authorization: Api-Key <t>`; Bearer gets 401 without WWW-Authenticate",
+    ),
+    "observed-codes": Mode(
+        "harmless",
+        "rejections carry the status, code and message the live check observed (--observed CATALOG)",
     ),
     "lenient-json": Mode(
         "harmless", "a body with a trailing comma (the provider's curl sample as written) is read as JSON"
@@ -170,6 +193,9 @@ FAULTS: dict[str, Mode] = {
     ),
     "echo-token-result": Mode(
         "fault", "result reads quote the Authorization header in `message` and a sub-task"
+    ),
+    "result-image-redirect": Mode(
+        "fault", "a succeeded sub-task's `image` URL answers 302 to the file, as storage hosts may"
     ),
 }
 SCENARIOS: dict[str, Mode] = {**MODES, **FAULTS}
@@ -243,6 +269,8 @@ class SimServer(ThreadingHTTPServer):
         task_seconds: float | None = None,
         slow_seconds: float = DEFAULT_SLOW_SECONDS,
         callback_hosts: tuple[str, ...] = (),
+        replay: Cassette | None = None,
+        observed: ObservedCodes | None = None,
     ) -> None:
         if mode not in SCENARIOS:
             raise ValueError(f"unknown stand-in mode {mode!r}; known: {', '.join(SCENARIOS)}")
@@ -264,6 +292,10 @@ class SimServer(ThreadingHTTPServer):
         self.sink: list[bytes] = []  # bodies posted to CALLBACK_SINK
         self._timers: list[threading.Timer] = []
         self.closed = False
+        self.replay = replay  # replay.py: every request answered from a cassette instead
+        if replay is not None:
+            replay.token = token
+        self.observed = observed  # observed.py: the codes the `observed-codes` scenario answers with
 
     def server_close(self) -> None:
         self.closed = True
@@ -330,6 +362,10 @@ class SimServer(ThreadingHTTPServer):
 
     def token_matches(self, authorization: str | None) -> bool:
         return authorization == f"Bearer {self._token}"
+
+    def carries_token(self, authorization: str | None) -> bool:
+        """The account's token in any form (`Bearer <t>`, bare, `Token <t>`...): what can be billed."""
+        return authorization is not None and self._token in authorization.split()
 
     def count_request(self) -> int:
         with self._lock:
@@ -441,6 +477,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.log.append(self._exchange)
         number = self.server.count_request()
         raw = self._read_body()
+        if self.server.replay is not None:  # replay.py: the recorded answer, or "not recorded"
+            answer = self.server.replay.answer(method, self.path, self.headers.items(), raw)
+            self._send_raw(answer.status, answer.body, answer.content_type, dict(answer.headers))
+            return
         problem = self._choose_scenario()
         self._exchange.path, self._exchange.scenario = urlsplit(self.path).path, self.scenario
         if problem:
@@ -502,11 +542,12 @@ class _Handler(BaseHTTPRequestHandler):
             if mode == "unauthenticated-500":
                 self._send(500, self._error(CODE_INTERNAL, texts["internal"]))
                 return
+            if self._send_observed("Authorization", {"WWW-Authenticate": "Bearer"}):
+                return
             status = 200 if mode == "auth-envelope" else 401
             scheme = "Token" if mode == "auth-scheme-changed" else "Bearer"
-            self._send(
-                status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra={"WWW-Authenticate": scheme}
-            )
+            challenge = {} if mode in NO_CHALLENGE else {"WWW-Authenticate": scheme}
+            self._send(status, self._error(CODE_UNAUTHORIZED, texts["auth"]), extra=challenge)
             return
         user_id = self.headers.get("API-User-ID")
         if (mode == "require-api-user-id" and user_id is None) or (
@@ -527,6 +568,9 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "accept-anything":
             self._task(body if isinstance(body, dict) else {})
             return
+        if mode == "notify-url-500" and isinstance(body, dict) and "notify_url" in body:
+            self._send_raw(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
+            return
         if not isinstance(body, dict):
             self._reject(texts["json"])
             return
@@ -539,7 +583,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _task(self, body: dict[str, Any]) -> None:
         """Create the task and answer it (or, in the blip modes, lose the first answer)."""
         mode = self.scenario
-        self.server.count_task(billed=self.server.token_matches(self.headers.get("Authorization")))
+        self.server.count_task(billed=self.server.carries_token(self.headers.get("Authorization")))
         envelope = self._success(body)  # creates the task in the book
         task = self.server.book.get(self._task_id)
         if task is not None:
@@ -562,6 +606,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.scenario == "auth-scheme-changed":  # only `Token <t>` passes
             scheme, _, token = (header or "").partition(" ")
             return scheme == "Token" and self.server.token_matches(f"Bearer {token}")
+        if self.scenario in NO_CHALLENGE:  # only the bare token, or only `Api-Key <t>`, passes
+            scheme, _, token = (header or "").rpartition(" ")
+            wanted = "" if self.scenario == "bare-token" else "Api-Key"
+            return scheme == wanted and self.server.token_matches(f"Bearer {token}")
         if self.scenario == "ignore-bad-token":
             return header is not None and header.startswith("Bearer ") and len(header) > len("Bearer ")
         return self.server.token_matches(header)
@@ -573,7 +621,20 @@ class _Handler(BaseHTTPRequestHandler):
             length = 0
         return self.rfile.read(min(max(length, 0), MAX_BODY_BYTES)) if length > 0 else b""
 
+    def _send_observed(self, about: str, extra: dict[str, str] | None = None) -> bool:
+        """In the observed-codes scenario, answer a rejection as the live check saw the service do."""
+        if self.scenario != "observed-codes" or self.server.observed is None:
+            return False
+        found = self.server.observed.answer(about, self.headers.get("X-accept-language"))
+        if found is None:
+            return False
+        envelope = {"code": found.code, "message": found.message, "request_id": str(uuid.uuid4())}
+        self._send(found.status, envelope, extra if found.status == 401 else None)
+        return True
+
     def _reject(self, message: str) -> None:
+        if self._send_observed(about_problem(message)):
+            return
         mode = self.scenario
         status = {"reject-400": 400, "rejection-500": 500}.get(mode, 200)
         envelope = self._error(CODE_INVALID_PARAMETER, message)
@@ -582,9 +643,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, envelope)
 
     def _error(self, code: int, message: str) -> dict[str, Any]:
-        return {"code": code, "message": self._echo(message), "request_id": str(uuid.uuid4())}
+        envelope = {"code": code, "message": self._echo(message), "request_id": str(uuid.uuid4())}
+        if self.scenario == "extra-result-field":  # rejections carry the undocumented field too
+            envelope["trace_id"] = str(uuid.uuid4())
+        return envelope
 
     def _echo(self, message: str) -> str:
+        if self.scenario == "echo-auth-forms":
+            return f"{message} ({' | '.join(echo_forms(self.headers.get('Authorization') or ''))})"
         if self.scenario != "echo-auth":
             return message
         return f"{message} (Authorization: {self.headers.get('Authorization')})"
@@ -622,6 +688,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         content_type = {"wrong-content-type": "text/plain", "json-charset": "application/json; charset=utf-8"}
+        if self.scenario == "echo-auth-forms":
+            forms = echo_forms(self.headers.get("Authorization") or "")
+            extra = {**(extra or {}), "X-Echo-Authorization": forms[-1]}  # the base64 form
         self._send_raw(status, data, content_type.get(self.scenario, "application/json"), extra)
 
     def _send_raw(
@@ -645,6 +714,23 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(self.server.slow_seconds / 10)
             return
         self.wfile.write(data)
+
+
+def echo_forms(value: str) -> list[str]:
+    """`value` as a leaky service or proxy might echo it: raw, JSON-, percent-, HTML- and
+    backslash-escaped, the token alone in base64, then the whole value in base64 (last)."""
+    token = value.partition(" ")[2] or value
+    raw = value.encode("utf-8", "surrogatepass")
+    return [
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value).replace("/", "\\/")[1:-1],
+        quote(value, safe=""),
+        html.escape(value),
+        value.encode("unicode_escape").decode("ascii"),
+        base64.urlsafe_b64encode(token.encode("utf-8", "surrogatepass")).decode("ascii"),
+        base64.b64encode(raw).decode("ascii"),
+    ]
 
 
 def _validate(body: dict[str, Any], mode: str) -> list[str]:

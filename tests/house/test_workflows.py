@@ -3,6 +3,7 @@ calling the same make targets a person runs; the drift-issue script opens ONE is
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -68,7 +69,9 @@ def test_least_privilege(name: str) -> None:
     for job_name, job in flow["jobs"].items():
         granted = job["permissions"]
         assert granted.get("contents") == "read", job_name
-        assert set(granted) <= {"contents", "issues"}, job_name
+        assert set(granted) <= {"contents", "issues", "actions"}, job_name
+        # Reading an earlier run's artifact (the previous night's cassette) is the one extra read.
+        assert granted.get("actions") == ("read" if job_name == "since-last-night" else None), job_name
         writes = {scope for scope, level in granted.items() if level == "write"}
         assert writes == ({"issues"} if job_name == "drift-issue" else set()), job_name
 
@@ -211,3 +214,82 @@ def test_nightly_states_the_live_checks_own_defaults() -> None:
     assert defaults.max_billable == default_budget() == len(paid_probes()) + 1
     assert f"HIDREAM_LIVE_PROBES ({' | '.join(PROBE_SETS)}; unset = {defaults.probes}" in text
     assert f"needs a budget of {budget_for_all()}" in text
+
+
+FAKE_GH_RUNS = """#!/usr/bin/env bash
+# A stand-in for the GitHub CLI: `run list` answers $FAKE_PREVIOUS_RUN, `run download` copies $FAKE_OLD.
+echo "$*" >> "$FAKE_GH_LOG"
+case "$1 $2" in
+  "run list") echo "${FAKE_PREVIOUS_RUN:-}" ;;
+  "run download") [ -n "${FAKE_OLD:-}" ] || exit 1; dir="${@: -1}"; cp "$FAKE_OLD" "$dir/live-cassette.har" ;;
+esac
+"""
+
+
+def since_last_night(
+    tmp_path: Path, new: Path, old: Path | None, previous: str = "41"
+) -> tuple[int, str, str]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(FAKE_GH_RUNS, encoding="utf-8")
+    gh.chmod(0o755)
+    log = tmp_path / "gh.log"
+    log.unlink(missing_ok=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_GH_LOG": str(log),
+        "FAKE_PREVIOUS_RUN": previous,
+        "FAKE_OLD": str(old or ""),
+        "RUN_ID": "42",
+    }
+    done = subprocess.run(
+        [str(SCRIPTS / "since-last-night"), str(new)], capture_output=True, text=True, env=env, check=False
+    )
+    calls = log.read_text(encoding="utf-8") if log.exists() else ""
+    return done.returncode, done.stdout + done.stderr, calls
+
+
+def _cassette(path: Path, code: Any) -> Path:
+    entry = {
+        "_probe": "upsale_ratio 3",
+        "request": {"method": "POST", "url": "https://h/api-pub/gw/v3/image/image_upscaler/async"},
+        "response": {
+            "status": 200,
+            "headers": [{"name": "Content-Type", "value": "application/json"}],
+            "content": {"text": json.dumps({"code": code, "message": "bad", "request_id": str(code) * 8})},
+        },
+    }
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}), encoding="utf-8")
+    return path
+
+
+def test_nightly_compares_this_runs_cassette_with_the_previous_runs() -> None:
+    flow = workflow("nightly.yml")
+    job = flow["jobs"]["since-last-night"]
+    assert job["needs"] == "live"
+    assert "scripts/since-last-night reports/live-cassette.har" in runs(job)
+    assert "HIDREAM_API_TOKEN" not in yaml.safe_dump(job)
+    upload = next(
+        s for s in flow["jobs"]["live"]["steps"] if s.get("name", "").startswith("Upload the reports")
+    )
+    assert upload["with"]["retention-days"] == 90  # docs/live-check.md says how long a cassette is kept
+
+
+def test_since_last_night_says_the_service_changed(tmp_path: Path) -> None:
+    assert shutil.which("bash")
+    new = _cassette(tmp_path / "new.har", 1001)
+    status, output, calls = since_last_night(tmp_path, new, _cassette(tmp_path / "same.har", 1001))
+    assert (status, "0 answer(s) changed" in output) == (0, True), output
+    assert "run list --workflow nightly.yml" in calls
+    assert "run download 41 --name live-contract-reports" in calls
+    status, output, _ = since_last_night(tmp_path, new, _cassette(tmp_path / "old.har", 40001))
+    assert status == 1, output
+    assert "code 40001 -> 1001" in output
+    status, output, _ = since_last_night(tmp_path, new, None, previous="")  # the first night
+    assert status == 0
+    assert "nothing to compare" in output
+    status, output, _ = since_last_night(tmp_path, new, None)  # an expired artifact
+    assert status == 0
+    assert "kept no cassette" in output

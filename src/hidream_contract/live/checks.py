@@ -24,6 +24,7 @@ from typing import Any
 import jsonschema
 from schemathesis.core.failures import Failure
 
+from hidream_contract.live import auth
 from hidream_contract.live.requests_model import (
     Expectation,
     Intent,
@@ -221,12 +222,11 @@ def auth_scheme_kept(ctx: Any, response: Any, case: Any) -> bool | None:
     challenge = other_scheme_asked(response)
     if challenge is None:
         return None
-    names = ", ".join(f"{name} (HTTP {scheme})" for scheme, name in documented_schemes().items())
     shown = challenge if len(challenge) <= 80 else challenge[:79] + "…"
     raise ContractDrift(
         title="The authentication scheme changed",
         field="Authorization",
-        spec_says=f"the operation takes the token as {names}: `Authorization: Bearer <token>`",
+        spec_says=auth.spec_says(),
         service_did=f"answered HTTP 401 challenging with WWW-Authenticate: {shown}",
     )
 

@@ -37,6 +37,9 @@ class LiveResult:
     not_asked: list[str] = field(default_factory=list)  # not in HIDREAM_LIVE_PROBES' set
     inconclusive: list[str] = field(default_factory=list)  # sent, but no answer to judge
     sent: list[Sent] = field(default_factory=list)  # what each planned probe carried (coverage)
+    operations_answered: set[str] = field(default_factory=set)  # `METHOD /path` that got an answer
+    not_exercised: list[str] = field(default_factory=list)  # counted surface items untried (end of run)
+    internal_error: bool = False  # a bug of the check: exit 2, whatever else was found
     fuzz_sent: int = 0
     fuzz_drawn: int = 0
     traffic: Traffic = field(default_factory=Traffic)
@@ -53,7 +56,23 @@ class LiveResult:
         return self.budget.possible
 
     @property
+    def unjudged(self) -> list[str]:
+        """The planned probes sent without a conclusive answer (lost, or a 429/5xx not retried)."""
+        return [sent.probe for sent in self.sent if sent.status is None]
+
+    @property
+    def incomplete(self) -> bool:
+        """Part of the documented surface untried, or a planned probe without a conclusive answer: the
+        run cannot say "the service matches the spec". (A result read answered 429 is not: the reads
+        are not retried, and the operation counts as exercised once one read was answered.)"""
+        return bool(self.not_exercised or self.unjudged)
+
+    @property
     def exit_status(self) -> int:
+        """1 drift; 2 could not run, an internal error of the check (never 1), or incomplete; 0 only
+        when every documented item was exercised and every answer judged."""
+        if self.internal_error:
+            return 2
         if self.drifts:
             return 1
-        return 2 if self.could_not_run else 0
+        return 2 if self.could_not_run or self.incomplete else 0

@@ -21,6 +21,12 @@ header, such requests are sent outside the budget (never reserved, never counted
 with the same rate limit, deadline, bounded body and retries as every other; `Traffic.unbilled` counts
 them. A drifted service that answers them with server errors can then never spend the budget.
 
+The account's token in another form than the documented one (the bare token, `Token <t>`, ... in any
+header: the probes of tokens.py asking whether the service changed its auth scheme) is the account's
+token all the same: such a request counts against the budget like one in the documented form, and
+the guard sends it only with a body that cannot be a task (`cannot_be_task`, given by the wire: a
+body the spec calls invalid, naming no image); any other is refused before it leaves (CouldNotRun).
+
 Redirects are never followed (the session asks for none): a 3xx reaches the checks as the answer it
 is, and is counted once.
 """
@@ -35,6 +41,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -194,7 +201,17 @@ class FreeReads(Protocol):
     def take(self, what: str) -> None: ...
 
 
+class Recorder(Protocol):
+    """Keeps every send and its answer (live/cassette.py): `transport()` sends, its result is returned."""
+
+    def send(
+        self, request: requests.PreparedRequest, transport: Callable[[], requests.Response]
+    ) -> requests.Response: ...
+
+
 class GuardedAdapter(HTTPAdapter):
+    recorder: Recorder | None = None  # set by the run that keeps a cassette (live/cassette.py)
+
     def __init__(
         self,
         *,
@@ -210,6 +227,8 @@ class GuardedAdapter(HTTPAdapter):
         clock: Callable[[], float] = time.monotonic,
         free_reads: FreeReads | None = None,
         account_authorization_digest: str | None = None,
+        account_token_digest: str | None = None,
+        cannot_be_task: Callable[[Any], bool] | None = None,
     ) -> None:
         super().__init__(max_retries=0)  # our own retry rule below; urllib3's would bypass the budget
         self.budget = budget
@@ -226,14 +245,29 @@ class GuardedAdapter(HTTPAdapter):
         self._lock = threading.Lock()
         self._free_reads = free_reads
         self._account = account_authorization_digest
+        self._token = account_token_digest
+        self._cannot_be_task = cannot_be_task
 
     def billable(self, request: requests.PreparedRequest) -> bool:
-        """Whether the request could create a billed task: it carries the account's token. Without
-        the account's digest (None), every request counts."""
+        """Whether the request could create a billed task: it carries the account's token, in the
+        documented form or any other. Without the account's digest (None), every request counts."""
         if self._account is None:
             return True
         value = request.headers.get("Authorization")
-        return value is not None and authorization_digest(value) == self._account
+        documented = value is not None and authorization_digest(value) == self._account
+        return documented or self.token_in_other_form(request)
+
+    def token_in_other_form(self, request: requests.PreparedRequest) -> bool:
+        """Whether a header carries the account's token other than as the documented Authorization
+        value: whole, or as one word of it (`Token <t>`)."""
+        if self._token is None:
+            return False
+        for name, value in request.headers.items():
+            if name.lower() == "authorization" and authorization_digest(value) == self._account:
+                continue
+            if any(authorization_digest(part) == self._token for part in (value, *value.split())):
+                return True
+        return False
 
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
@@ -241,6 +275,13 @@ class GuardedAdapter(HTTPAdapter):
         what = f"{request.method} {_path(request)}"
         if self._free_reads is not None and self._free_reads.covers(request):
             return self._send_free(request, what, kwargs)
+        if self.token_in_other_form(request) and not (
+            self._cannot_be_task is not None and self._cannot_be_task(request.body)
+        ):
+            raise CouldNotRun(
+                f"refused to send {what}: it carries the account's token in another form than the "
+                "documented one, with a body that could be a task (a bug of the check)"
+            )
         exchange = self.traffic.begin(request)
         billable = self.billable(request)
         last: requests.Response | None = None  # the last transient answer, returned if no retry may go
@@ -290,7 +331,7 @@ class GuardedAdapter(HTTPAdapter):
         exchange = self.traffic.begin(request)
         self.traffic.sent += 1
         try:
-            response = super().send(request, stream=True, timeout=timeout_s, **kwargs)
+            response = self._transport(request, timeout_s, kwargs)
         except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             self.traffic.lost += 1
             raise NoAnswer(f"{what}: no answer from {_origin(request)} ({type(exc).__name__})") from None
@@ -314,7 +355,7 @@ class GuardedAdapter(HTTPAdapter):
         """One send, settled with the budget (when billable). (None, attempt) when no readable answer came."""
         budget = self.budget if billable else None
         try:
-            response = super().send(request, stream=True, timeout=timeout_s, **kwargs)
+            response = self._transport(request, timeout_s, kwargs)
         except Exception as exc:
             why = _lost_or_raise(exc, what, request, budget)
             if budget is not None:
@@ -329,6 +370,13 @@ class GuardedAdapter(HTTPAdapter):
             return None, Attempt(response.status_code, evidence, note)
         self.traffic.record(response.status_code)
         return response, Attempt(response.status_code, evidence, note)
+
+    def _transport(
+        self, request: requests.PreparedRequest, timeout_s: float, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """The one place a request meets the network; the recorder, when set, sees every attempt."""
+        send = partial(HTTPAdapter.send, self, request, stream=True, timeout=timeout_s, **kwargs)
+        return send() if self.recorder is None else self.recorder.send(request, send)
 
     def _before_send(self, what: str) -> float:
         """Wait for the rate limit; the timeout this send may use (never past the run's deadline)."""

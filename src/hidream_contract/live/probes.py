@@ -16,6 +16,14 @@ Three kinds, by what a faithful service does with them:
 The free negative probes about auth carry every documented optional header, so a service that lets a
 request without a token through when `API-User-ID` is present is caught.
 
+Every value comes from the spec (issue 27): the examples, and for a documented field or header without
+one a value its schema calls valid (values.py). Every allowed value of a body enum is sent on a paid
+probe: the three above carry what they carry, and each value none of them does gets a probe of its own
+(the required fields with that value), so a value the spec adds is exercised, at one task each. Every
+operation of the spec is counted: an operation of the submit's shape (the same request body and
+headers at another path) gets the provider's Python sample (paid) and the empty body (free); one of
+another shape is reported as not exercised.
+
 Requests meant to be accepted use only the spec's own example images, never generated text: the live
 service fetches or decodes `image`. Whether a request may be sent is decided by the guard alone
 (guard.py); this module only orders what is asked.
@@ -26,7 +34,6 @@ from __future__ import annotations
 import enum
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -34,15 +41,12 @@ from typing import Any
 from hidream_contract.live.guard import CouldNotRun
 from hidream_contract.live.requests_model import header_parameters, names_real_image, request_schema
 from hidream_contract.live.samples import curl_sample, python_sample
-from hidream_contract.spec import request_examples, submit
+from hidream_contract.live.values import NoValidValue, valid_value
+from hidream_contract.spec import Operation, operations, request_examples, resolve, result_read, submit
 
 SUBMIT_PATH = submit().path
 
 INVALID_TOKEN = "contract-check-invalid-token"  # not a secret: a token no account has
-# Values for documented optional fields the spec gives no example of. notify_url: a host reserved for
-# documentation (RFC 2606), reachable and harmless: the service may call it back, nothing listens.
-NOTIFY_URL = "https://example.com/hidream-contract-check"
-CHECK_ID = "hidream-contract-check"  # what the check sends where any string will do (API-User-ID)
 SPARE_TASKS = 1  # in the default budget, for one retry of a request whose answer was lost
 
 
@@ -70,6 +74,7 @@ class Probe:
     headers: dict[str, str] = field(default_factory=dict)
     token_evidence: TokenEvidence | None = None
     raw: str | None = None  # sent verbatim instead of `body` as JSON (a sample that is not strict JSON)
+    path: str = SUBMIT_PATH  # the operation it is sent to (POST): the submit, or one of its shape
 
     @property
     def names_real_image(self) -> bool:
@@ -106,30 +111,47 @@ def optional_fields() -> list[str]:
     return [name for name in _properties() if name not in required]
 
 
-def _optional_value(name: str) -> Any:
-    schema = _properties()[name]
-    if name == "notify_url":
-        return NOTIFY_URL
-    if name == "request_id":
-        return f"{CHECK_ID}-{uuid.uuid4()}"  # fresh per run: a service may deduplicate by it
-    if "enum" in schema:
-        return schema["enum"][0]
-    if schema.get("examples"):
-        return schema["examples"][0]
-    raise KeyError(f"the live check has no value for the documented optional field {name!r}")
+def _values(names: list[str]) -> dict[str, Any]:
+    """A valid value (values.py) for each named body field; one without any is left out (and so
+    reported as not exercised)."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = valid_value(_properties()[name], name=name)
+        except NoValidValue:
+            continue
+    return found
 
 
-def _header_value(param: dict[str, Any]) -> str:
-    """A valid value for an optional header: the first allowed value that is not the default (sending
-    the default says little), else the check's own id."""
-    schema = param.get("schema", {})
-    allowed = [v for v in schema.get("enum", []) if v != schema.get("default")] or schema.get("enum", [])
-    return str(allowed[0]) if allowed else CHECK_ID
+def unvalued() -> dict[str, str]:
+    """The documented body fields and headers the check found no valid value for, and why."""
+    why = {}
+    for name, schema in _properties().items():
+        try:
+            valid_value(schema, name=name)
+        except NoValidValue as exc:
+            why[f"`{name}`"] = str(exc)
+    for param in header_parameters():
+        try:
+            valid_value(param.get("schema", {}), name=param["name"])
+        except NoValidValue as exc:
+            why[f"`{param['name']}`"] = str(exc)
+    return why
+
+
+def _header_value(param: dict[str, Any]) -> str | None:
+    """A valid value for a header: the first allowed value that is not the default (sending the
+    default says little), else one its schema calls valid; None when there is none."""
+    try:
+        return str(valid_value(param.get("schema", {}), name=param["name"], prefer_non_default=True))
+    except NoValidValue:
+        return None
 
 
 def optional_headers() -> dict[str, str]:
     """Every documented optional header, with the value the full-surface probe sends."""
-    return {p["name"]: _header_value(p) for p in header_parameters() if not p.get("required")}
+    found = {p["name"]: _header_value(p) for p in header_parameters() if not p.get("required")}
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def _other_header_values() -> list[tuple[str, str]]:
@@ -204,6 +226,16 @@ def negative_probes() -> list[Probe]:
                     Kind.NEGATIVE,
                 )
             )
+    probes += [
+        Probe(
+            f"empty body at {op.label}",
+            "a body without the required fields is rejected",
+            {},
+            Kind.NEGATIVE,
+            path=op.path,
+        )
+        for op in same_shape_operations()
+    ]
     # The allowed header values the full-surface probe leaves out ride on negatives with a real image.
     carriers = [i for i, p in enumerate(probes) if p.auth == "token" and p.names_real_image]
     for index, (name, value) in zip(carriers, _other_header_values(), strict=False):
@@ -217,28 +249,93 @@ def negative_probes() -> list[Probe]:
             {**probe.headers, name: value},
             probe.token_evidence,
             probe.raw,
+            probe.path,
         )
     return probes
 
 
 def required_only() -> dict[str, Any]:
-    """The provider's sample with only the fields the spec requires."""
-    required = set(request_schema().get("required", []))
-    return {name: value for name, value in sample().items() if name in required}
+    """The provider's sample with only the fields the spec requires (one it lacks: a valid value)."""
+    required = list(request_schema().get("required", []))
+    found = {name: value for name, value in sample().items() if name in required}
+    return {**found, **_values([name for name in required if name not in found and name in _properties()])}
+
+
+def same_shape_operations() -> list[Operation]:
+    """The spec's other operations of the submit's shape: POST, the same request body schema and the
+    same header parameters (a `.../sync` twin, say). Each is probed as the submit is, in short."""
+    found = []
+    headers = {p["name"].lower() for p in header_parameters()}
+    for op in operations():
+        if op.path == SUBMIT_PATH or op.method != "POST" or "requestBody" not in op.definition:
+            continue
+        content = resolve(op.definition["requestBody"]).get("content", {}).get("application/json", {})
+        if "schema" not in content or resolve(content["schema"]) != request_schema():
+            continue
+        if {p["name"].lower() for p in op.header_parameters()} == headers:
+            found.append(op)
+    return found
+
+
+def unprobed_operations() -> list[Operation]:
+    """The spec's operations the check has no probe for: not the submit, its result read, or one of
+    the submit's shape. Counted, and reported as not exercised."""
+    known = {(submit().method, SUBMIT_PATH), (result_read().method, result_read().path)}
+    known |= {(op.method, op.path) for op in same_shape_operations()}
+    return [op for op in operations() if (op.method, op.path) not in known]
+
+
+def _carried(probes: list[Probe], name: str, value: Any) -> bool:
+    return any(
+        isinstance(p.body, dict)
+        and name in p.body
+        and type(p.body[name]) is type(value)
+        and p.body[name] == value
+        for p in probes
+    )
 
 
 def paid_probes() -> list[Probe]:
     """Valid requests, most valuable first: each is one task on a faithful service."""
     full = dict(examples()["imageBase64"])
-    full.update({name: _optional_value(name) for name in optional_fields() if name not in full})
+    full.update(_values([name for name in optional_fields() if name not in full]))
     python = python_sample()
+    base = _base_paid_probes(dict(python.data), dict(python.headers), full)
+    values = [
+        Probe(
+            f"{name} {value!r} (a documented value)",
+            f"the required fields with `{name}` = {value!r}, a value the spec allows, are accepted",
+            {**required_only(), name: value},
+            Kind.PAID,
+        )
+        for name, schema in _properties().items()
+        for value in resolve(schema).get("enum", [])
+        if not _carried(base, name, value)
+    ]
+    twins = [
+        Probe(
+            f"provider's Python sample at {op.label}",
+            f"the provider's Python sample, sent to {op.label} (the submit's shape), is accepted",
+            dict(python.data),
+            Kind.PAID,
+            headers=dict(python.headers),
+            path=op.path,
+        )
+        for op in same_shape_operations()
+    ]
+    return [*base, *values, *twins]
+
+
+def _base_paid_probes(
+    python_body: dict[str, Any], python_headers: dict[str, str], full: dict[str, Any]
+) -> list[Probe]:
     return [
         Probe(
             "provider's Python sample, as written",
             "the provider's page's Python sample (image URL, ratio 2, v1, API-User-ID '') is accepted",
-            dict(python.data),
+            python_body,
             Kind.PAID,
-            headers=dict(python.headers),
+            headers=python_headers,
             token_evidence=TokenEvidence.VALID_REQUEST,
         ),
         Probe(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hidream_contract.live.findings import OPERATION, LiveResult, Observation
+from hidream_contract.live.probes import unprobed_operations, unvalued
 from hidream_contract.live.settings import LiveSettings
 from hidream_contract.live.surface import Row, coverage, share
 
@@ -21,6 +22,15 @@ VERDICTS = {
     1: "DRIFT: the service and the spec disagree",
     2: "could not run",
 }
+INCOMPLETE = "incomplete: no drift in what was exercised, but part of the spec was not (see the report)"
+
+
+def verdict(outcome: LiveResult) -> str:
+    """The verdict's words: never "matches the spec" with part of the surface untried."""
+    status = outcome.exit_status
+    if status == 2 and not outcome.could_not_run and outcome.incomplete:
+        return INCOMPLETE
+    return VERDICTS[status]
 
 
 def grouped(drifts: list[Observation]) -> list[tuple[Observation, list[str]]]:
@@ -58,7 +68,7 @@ def _tasks_line(outcome: LiveResult, config: LiveSettings) -> str:
 def _did(row: Row, limit: int = 4) -> tuple[str, str]:
     """(which probes, what the service did) for one coverage row."""
     if not row.by:
-        return "—", "not exercised"
+        return ("the result reads", "answered") if row.covered else ("—", "not exercised")
     by = sorted(row.by, key=lambda s: s.outcome != "accepted")  # the valid requests first
     shown = by[:limit]
     probes = ", ".join(s.probe for s in shown) + (
@@ -69,12 +79,12 @@ def _did(row: Row, limit: int = 4) -> tuple[str, str]:
 
 
 def coverage_table(outcome: LiveResult) -> list[str]:
-    rows = coverage(outcome.sent)
+    rows = coverage(outcome.sent, outcome.operations_answered)
     covered, total = share(rows)
     lines = [
         "## Coverage of the documented surface",
         "",
-        f"{covered} of {total} documented fields, headers and allowed values exercised "
+        f"{covered} of {total} documented fields, headers, allowed values and operations exercised "
         "(statuses are listed, not counted: the service chooses them).",
         "",
         "| documented | kind | exercised by | what the service did |",
@@ -87,13 +97,38 @@ def coverage_table(outcome: LiveResult) -> list[str]:
     return [*lines, ""]
 
 
+def not_exercised_section(outcome: LiveResult) -> list[str]:
+    """What the spec documents that the run did not exercise, and why it may be: the reason the
+    verdict is not "matches the spec"."""
+    if not outcome.incomplete:
+        return []
+    lines = ["## Not exercised: why the verdict is not an all-clear", ""]
+    if outcome.not_exercised:
+        lines += [f"Documented but not exercised ({len(outcome.not_exercised)}):", ""]
+        lines += [f"- {_cell(label)}" for label in outcome.not_exercised] + [""]
+    why = []
+    if outcome.left_out:
+        why.append(f"the budget ran out: {len(outcome.left_out)} steps left out ({outcome.left_out_reason})")
+    if outcome.unjudged:
+        why.append(f"no conclusive answer to: {', '.join(outcome.unjudged)}")
+    if outcome.not_asked:
+        why.append(f"not asked by the probe set: {', '.join(outcome.not_asked)}")
+    why += [f"{name}: {reason}" for name, reason in unvalued().items()]
+    why += [
+        f"{op.label}: the live check has no probe for this operation's shape" for op in unprobed_operations()
+    ]
+    if why:
+        lines += ["Why:", ""] + [f"- {_cell(text)}" for text in why] + [""]
+    return lines
+
+
 def markdown(outcome: LiveResult, config: LiveSettings) -> str:
     status = outcome.exit_status
     traffic = outcome.traffic
     lines = [
         "# Live contract check: drift report",
         "",
-        f"- verdict: **{VERDICTS[status]}** (exit status {status})",
+        f"- verdict: **{verdict(outcome)}** (exit status {status})",
         f"- target: `{config.base_url}` — operation `{OPERATION}`",
         f"- {_tasks_line(outcome, config)}",
         f"- requests sent: {traffic.sent} ({traffic.retries} retries, {traffic.lost} answers lost; "
@@ -137,6 +172,7 @@ def markdown(outcome: LiveResult, config: LiveSettings) -> str:
                 "```",
                 "",
             ]
+    lines += not_exercised_section(outcome)
     lines += coverage_table(outcome)
     if outcome.left_out:
         lines += [
@@ -216,9 +252,9 @@ def junit(outcome: LiveResult) -> ET.ElementTree[ET.Element]:
 
 def summary(outcome: LiveResult, config: LiveSettings, report_path: Path) -> str:
     status = outcome.exit_status
-    covered, total = share(coverage(outcome.sent))
+    covered, total = share(coverage(outcome.sent, outcome.operations_answered))
     lines = [
-        f"==> contract-live: {VERDICTS[status]} (exit {status})",
+        f"==> contract-live: {verdict(outcome)} (exit {status})",
         f"    {_tasks_line(outcome, config)}",
         f"    {outcome.traffic.sent} requests to {config.base_url}; documented surface exercised "
         f"{covered}/{total}; {outcome.seconds:.1f} s",
@@ -228,6 +264,9 @@ def summary(outcome: LiveResult, config: LiveSettings, report_path: Path) -> str
         f"    drift: {f.check} on {f.field} ({_seen_on(probes)}): {f.service_did}"
         for f, probes in grouped(outcome.drifts)
     ]
+    if outcome.not_exercised:
+        shown = ", ".join(outcome.not_exercised[:6]) + (" …" if len(outcome.not_exercised) > 6 else "")
+        lines.append(f"    not exercised: {shown}")
     if outcome.left_out:
         lines.append(f"    not run (budget): {len(outcome.left_out)} steps left out; see the report")
     if outcome.inconclusive:

@@ -73,6 +73,18 @@ def names_real_image(body: bytes | str | None) -> bool:
     return decoded.startswith(IMAGE_SIGNATURES) or (decoded[:4] == b"RIFF" and decoded[8:12] == b"WEBP")
 
 
+def cannot_be_task(body: bytes | str | None) -> bool:
+    """True when no service could make a task of this body: it names no image a service could fetch
+    or decode, and it breaks a rule the documentation states as hard (no `image`, a bad ratio...). The
+    guard sends the token in another form than the documented one only with such a body."""
+    if names_real_image(body):
+        return False
+    data = _json_object(body)
+    if data is None:
+        return body is not None and _json_object(_without_trailing_commas(body)) is None
+    return any(_field_of(error) in HARD_FIELDS for error in _request_validator().iter_errors(data))
+
+
 def expectation_for(
     body: bytes | str | None, headers: dict[str, str], valid_authorization_digest: str
 ) -> Expectation:

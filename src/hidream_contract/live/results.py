@@ -161,6 +161,8 @@ class ResultReads:
         if response.status_code in TRANSIENT_STATUSES:
             live.outcome.inconclusive.append(f"{name}: {describe(response)} (reads are not retried)")
             return None
+        if not 300 <= response.status_code < 400:
+            live.outcome.operations_answered.add(RESULT.label)
         before = len(live.outcome.findings)
         self._conforms(live, name, response, curl)
         if not token or unknown:

@@ -22,13 +22,14 @@ from typing import Any
 import schemathesis
 
 from hidream_contract.live import checks, fuzz, results
+from hidream_contract.live.auth import authorization_scheme
 from hidream_contract.live.findings import LiveResult, Observation
-from hidream_contract.live.guard import Budget, BudgetExhausted, CouldNotRun, NoAnswer
+from hidream_contract.live.guard import TRANSIENT_STATUSES, Budget, BudgetExhausted, CouldNotRun, NoAnswer
 from hidream_contract.live.judge import Judge
-from hidream_contract.live.probes import INVALID_TOKEN, Plan, Probe, TokenEvidence, plan
+from hidream_contract.live.probes import INVALID_TOKEN, Plan, Probe, TokenEvidence, negative_probes, plan
 from hidream_contract.live.settings import LiveSettings
-from hidream_contract.live.surface import Sent
-from hidream_contract.live.tokens import TokenWatch
+from hidream_contract.live.surface import Sent, coverage, not_exercised
+from hidream_contract.live.tokens import TokenRefused, TokenWatch, ask_other_forms
 from hidream_contract.live.wire import Wire
 from hidream_contract.spec import SPEC_PATH, submit
 
@@ -56,8 +57,13 @@ class LiveRun:
             sleep=sleep,
         )
         self.judge = Judge(self.outcome, self.wire, retries=config.retries)
-        self._operation = schemathesis.openapi.from_path(SPEC_PATH)[SUBMIT_PATH][submit().method]
+        self._schema = schemathesis.openapi.from_path(SPEC_PATH)
+        self._operation = self._schema[SUBMIT_PATH][submit().method]
         self._tokens = TokenWatch()
+        # The body the token in other forms is sent with: the TOKEN_ONLY probe's (the spec calls it invalid).
+        self._harmless_body = next(
+            p.body for p in negative_probes() if p.token_evidence is TokenEvidence.TOKEN_ONLY
+        )
         self._sample_answered = False
 
     def run(self) -> LiveResult:
@@ -69,11 +75,19 @@ class LiveRun:
             self._result_reads.run(self.wire, self.outcome, timeout_s=self.config.timeout_s)
         except CouldNotRun as exc:
             self.outcome.could_not_run.append(str(exc))
+        except Exception as exc:  # a bug of the check: reported (exit 2), never mistaken for drift
+            self.outcome.internal_error = True
+            self.outcome.could_not_run.append(
+                f"internal error of the check (a bug, not drift): {type(exc).__name__}: {exc}"
+            )
         finally:
             self.wire.close()
         self.judge.settle_server_errors()
         if chosen is not None:
             self._judge_sample(chosen)
+        self.outcome.not_exercised = not_exercised(
+            coverage(self.outcome.sent, self.outcome.operations_answered)
+        )
         self.outcome.seconds = time.monotonic() - self.wire.started
         return self.outcome
 
@@ -129,26 +143,41 @@ class LiveRun:
         if probe.auth == "token":
             headers["Authorization"] = self.wire.authorization
         elif probe.auth == "invalid":
-            headers["Authorization"] = f"Bearer {INVALID_TOKEN}"
+            headers["Authorization"] = f"{authorization_scheme()} {INVALID_TOKEN}"  # the spec's scheme
         response: Any
+        operation = self._schema[probe.path]["POST"]
         try:
             if probe.raw is None:
-                case = self._operation.Case(body=probe.body, headers=headers, media_type="application/json")
+                case = operation.Case(body=probe.body, headers=headers, media_type="application/json")
                 response = case.call(base_url=self.config.base_url, session=self.wire.session)
             else:  # sent byte for byte, as the page's curl sample does; judged against the same operation
-                case = self._operation.Case(headers=headers)
+                case = operation.Case(headers=headers)
                 response = self.wire.session.post(
-                    self.config.base_url + SUBMIT_PATH, data=probe.raw.encode("utf-8"), headers=headers
+                    self.config.base_url + probe.path, data=probe.raw.encode("utf-8"), headers=headers
                 )
         except NoAnswer:
             self._record_sent(probe, None, "no answer")
             raise
         self.outcome.probes_run.append(probe.name)
+        if not 300 <= response.status_code < 400 and response.status_code not in TRANSIENT_STATUSES:
+            self.outcome.operations_answered.add(f"POST {probe.path}")
         self._result_reads.note(probe.name, response)
         scheme_changed = self._tokens.scheme_changed(probe.token_evidence, response)
         if probe.token_evidence is not None and scheme_changed is None:
-            self._tokens.note(probe.token_evidence, response)  # a refused token ends the run unjudged
+            try:
+                self._tokens.note(probe.token_evidence, response)
+            except TokenRefused as refused:  # ends the run unjudged: refused (2), or taken otherwise (1)
+                raise ask_other_forms(
+                    refused,
+                    watch=self._tokens,
+                    wire=self.wire,
+                    outcome=self.outcome,
+                    body=self._harmless_body,
+                ) from None
+        before = len(self.outcome.findings)
         conclusive = self.judge.check(probe.name, case, response)
+        for finding in self.outcome.findings[before:]:  # named with its operation when not the submit
+            finding.operation = "" if probe.path == SUBMIT_PATH else f"POST {probe.path}"
         if scheme_changed is not None:  # judged (auth_scheme_kept names it), and nothing more can run
             raise scheme_changed
         # A redirect is no answer about the request (endpoint_not_moved names it), so it covers nothing.
@@ -179,6 +208,7 @@ class LiveRun:
                 headers,
                 status,
                 outcome if status is not None else f"no conclusive answer ({outcome})",
+                operation=f"POST {probe.path}",
             )
         )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from hidream_contract.live.auth import authorization_scheme
 from hidream_contract.live.guard import (
     Budget,
     FreeReads,
@@ -23,6 +24,7 @@ from hidream_contract.live.guard import (
     authorization_digest,
     guarded_session,
 )
+from hidream_contract.live.requests_model import cannot_be_task
 from hidream_contract.live.settings import LiveSettings
 
 NOISY_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "connection", "content-length"})
@@ -41,7 +43,8 @@ class Wire:
         self.base_url = config.base_url
         self.started = time.monotonic()
         self.max_run_s = config.max_run_s
-        self.authorization = f"Bearer {config.token.reveal()}"
+        self._token = config.token
+        self.authorization = f"{authorization_scheme()} {config.token.reveal()}"  # the spec's scheme
         self.authorization_digest = authorization_digest(self.authorization)
         self.adapter = GuardedAdapter(
             budget=budget,
@@ -54,6 +57,8 @@ class Wire:
             sleep=sleep,
             free_reads=free_reads,
             account_authorization_digest=self.authorization_digest,
+            account_token_digest=authorization_digest(config.token.reveal()),
+            cannot_be_task=cannot_be_task,
         )
         self.session: requests.Session = guarded_session(self.adapter)
 
@@ -67,6 +72,12 @@ class Wire:
         """Whether a sent request carried the account's token (the guard's own rule)."""
         return self.adapter.billable(request)
 
+    def token_header(self, header: str, scheme: str) -> dict[str, str]:
+        """The account's token in another form: `header: <scheme> <token>` (`scheme` "" for the bare
+        token). Only for the guard to send (with a body that cannot be a task); never shown."""
+        token = self._token.reveal()
+        return {header: f"{scheme} {token}" if scheme else token}
+
     def close(self) -> None:
         self.session.close()
 
@@ -76,8 +87,9 @@ class Wire:
         for name, value in request.headers.items():
             if name.lower() in NOISY_HEADERS or name.lower().startswith("x-schemathesis"):
                 continue
-            if name.lower() == "authorization" and value == self.authorization:
-                parts += ["-H", '"Authorization: Bearer $HIDREAM_API_TOKEN"']
+            if self._token.reveal() in f"{name}: {value}":  # the token, in any form: by reference
+                pieces = f"{name}: {value}".split(self._token.reveal())
+                parts += ["-H", '"' + "$HIDREAM_API_TOKEN".join(map(_double_quoted, pieces)) + '"']
             else:
                 parts += ["-H", shlex.quote(f"{name}: {value}")]
         if request.body:
@@ -86,3 +98,8 @@ class Wire:
             )
             parts += ["--data-raw", shlex.quote(body)]
         return " ".join(parts)
+
+
+def _double_quoted(text: str) -> str:
+    """Text as the inside of a shell double-quoted word: nothing in it expands."""
+    return "".join("\\" + c if c in '\\"$`' else c for c in text)
