@@ -4,7 +4,9 @@ spec's shape: every generator reads the examples, validators still flag what gen
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from hidream_contract.interop.cases import Case, cases, judge, response_validator
+from hidream_contract.interop.cases import (
+    EXTRA_FIELD,
+    EXTRA_VALUE,
+    Case,
+    cases,
+    judge,
+    response_validator,
+    without_extra,
+)
 from hidream_contract.interop.matrix import Row, run_matrix, select
 from hidream_contract.interop.report import render
 from hidream_contract.project import BUILD
@@ -35,6 +45,7 @@ def test_every_local_row_decodes_every_example_offline_and_through_the_mock(loca
         assert (row.generate, row.build) == ("ok", "ok"), row.target.key
         assert row.offline == dict.fromkeys(every, ""), row.target.key
         assert row.mock == dict.fromkeys(served, ""), row.target.key
+        assert row.replay == dict.fromkeys(every, ""), row.target.key
         assert row.ok
 
 
@@ -73,6 +84,31 @@ def test_only_a_driven_row_is_green_and_a_missing_toolchain_fails_the_matrix() -
     )
 
 
+@pytest.mark.slow
+def test_the_go_row_without_its_option_refuses_harmless_extra_fields(tmp_path: Path) -> None:
+    """Why og-go sets disallowAdditionalPropertiesIfNotPresent=false: openapi-generator's go client
+    refuses, by default, every answer with a field the spec does not name; the matrix sees it."""
+    from hidream_contract.interop.targets import GO_MODULE
+
+    (target,) = select(["og-go"])
+    assert target.properties["disallowAdditionalPropertiesIfNotPresent"] == "false"
+    if shutil.which("go") is None:
+        pytest.skip("go is not installed (make interop's rows need it)")
+    (row,) = run_matrix([dataclasses.replace(target, properties=GO_MODULE)], out=tmp_path, mock=False)
+    assert (row.generate, row.build) == ("ok", "ok")
+    extra = {c.id for c in cases() if c.extra}
+    for results in (row.offline, row.replay):  # the models, and the client through its HTTP path
+        wrong = {case for case, why in results.items() if why}
+        assert wrong == extra
+        assert all("unknown field" in results[case] for case in wrong)
+    assert not row.ok
+
+
+def test_the_rows_that_read_only_openapi_30_are_given_the_rendition() -> None:
+    readers = {t.key for t in select() if t.reads_30_only}
+    assert readers == {"oapi-codegen", "openapi-typescript-codegen"}
+
+
 def test_every_row_but_csharp_is_meant_to_be_built_here() -> None:
     """Only a target whose toolchain this kind of machine cannot have may be generate-only."""
     declared = {t.key for t in select() if t.generate_only}
@@ -89,11 +125,30 @@ def test_the_cases_are_every_example_of_every_operation_plus_the_rejections_the_
     }
     assert {(c.operation, c.status, c.example) for c in found if c.example} == set(declared)
     assert len({c.operation for c in found}) == len(operations())
-    derived = [c for c in found if c.example is None]
+    derived = [c for c in found if c.example is None and not c.extra]
     # Each 2xx rejection again with `result` null and {}: the spec allows both, so every client reads them.
     rejections = [key for key, body in declared.items() if 200 <= key[1] < 300 and body["code"] != 0]
     assert len(derived) == 2 * len(rejections) > 0
     assert {json.dumps(c.body["result"]) for c in derived} == {"null", "{}"}
+    # And every declared example once more with a harmless extra field, read as the example is.
+    extended = [c for c in found if c.extra]
+    assert len(extended) == len(declared)
+    for case in extended:
+        assert case.body[EXTRA_FIELD] == EXTRA_VALUE, case.id
+        if isinstance(case.body.get("result"), dict):
+            assert EXTRA_FIELD in case.body["result"], case.id
+        assert without_extra(case.body) in declared.values(), case.id
+
+
+def test_an_extra_field_may_be_kept_or_dropped_but_the_named_fields_must_be_read() -> None:
+    case = next(c for c in cases() if c.extra and c.body.get("code") == 0)
+    kept = {"kind": "ok", "result": case.body["result"]}
+    dropped = {"kind": "ok", "result": without_extra(case.body["result"])}
+    assert judge(case, kept) == ""
+    assert judge(case, dropped) == ""
+    assert "expected" in judge(case, {"kind": "ok", "result": {EXTRA_FIELD: EXTRA_VALUE}})
+    refused = {"kind": "failed", "detail": 'json: unknown field "trace_id"'}
+    assert judge(case, refused) == 'json: unknown field "trace_id"'
 
 
 def accepted() -> dict[str, Any]:
@@ -221,3 +276,29 @@ def test_the_rust_drivers_lock_follows_the_generated_crates_version(tmp_path: Pa
     manifest.write_text('[package]\nname = "renamed"\nversion = "1.0.0"\n', "utf-8")
     with pytest.raises(StepError, match="renamed"):
         _lock_with_client_version(lock, manifest)
+
+
+def test_the_replay_server_answers_each_case_only_at_its_operation() -> None:
+    import httpx
+
+    from hidream_contract.interop.replay import replay_input, replaying
+
+    all_cases = cases()
+    listed = replay_input()["cases"]
+    number, case = next((n, c) for n, c in enumerate(all_cases) if c.extra and c.status == 200)
+    assert listed[number]["id"] == case.id
+    call = replay_input()["operations"][case.operation]
+    with replaying(all_cases) as base_url:
+
+        def ask(method: str, path: str, prefer: str) -> tuple[int, Any]:
+            content = b"{}" if method == "POST" else None
+            answer = httpx.request(method, base_url + path, content=content, headers={"Prefer": prefer})
+            return answer.status_code, answer.json()
+
+        prefer = f"code={case.status}, example={listed[number]['example']}"
+        assert ask(call["method"].upper(), call["path"], prefer) == (case.status, case.body)
+        other = "GET" if call["method"].upper() == "POST" else "POST"
+        status, body = ask(other, call["path"], prefer)
+        assert status == 404
+        assert "expected" in body["error"]
+        assert ask(call["method"].upper(), call["path"], "code=200")[0] == 404

@@ -29,6 +29,7 @@ from hidream_contract.compat.openapi import (
     security,
 )
 from hidream_contract.compat.samples import Sample, request_samples, response_samples
+from hidream_contract.openapi30 import schemas_as_31
 from hidream_contract.spec import Operation, parameter_key
 
 Pointer = tuple[str | int, ...]
@@ -250,6 +251,9 @@ def _is_success(status: str) -> bool:
 
 
 def judge(old: Spec, new: Spec, *, examples: int, seed: int) -> Verdict:
+    # A 3.0 document (the spec's 3.0 rendition, judged against its previous one) is read with 3.0's
+    # `nullable`, which 2020-12 does not know.
+    old, new = schemas_as_31(old), schemas_as_31(new)
     verdict = Verdict()
     old_ops, new_ops = operations(old), operations(new)
     for key, old_op in old_ops.items():

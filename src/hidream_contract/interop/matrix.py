@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from hidream_contract.interop.cases import Case, cases, driver_input, judge
+from hidream_contract.interop.replay import replay_input, replaying
 from hidream_contract.interop.targets import TARGETS, StepError, Target, generate_batch, run
 from hidream_contract.mock import running_mock
+from hidream_contract.openapi30 import RenditionError, convert, render
 from hidream_contract.project import BUILD
 from hidream_contract.spec import SPEC_PATH
 
@@ -27,6 +29,7 @@ class Row:
     build: str = ""  # "ok", "generate-only: why", or why it failed
     offline: dict[str, str] = field(default_factory=dict)  # case id -> "" (right) or what went wrong
     mock: dict[str, str] = field(default_factory=dict)
+    replay: dict[str, str] = field(default_factory=dict)  # every case, through the client's HTTP path
 
     @property
     def generate_only(self) -> bool:
@@ -35,8 +38,9 @@ class Row:
 
     @property
     def driven(self) -> bool:
-        """Built, and its driver decoded every case offline and (when the mock ran) through Prism."""
-        decoded = [*self.offline.values(), *self.mock.values()]
+        """Built, and its driver decoded every case offline, through the replay server and (when the
+        mock ran) through Prism."""
+        decoded = [*self.offline.values(), *self.mock.values(), *self.replay.values()]
         return self.generate == "ok" and self.build == "ok" and bool(decoded) and not any(decoded)
 
     @property
@@ -67,7 +71,12 @@ def _judged(
 
 
 def run_matrix(
-    targets: Sequence[Target], *, spec: Path = SPEC_PATH, out: Path = OUT, mock: bool = True
+    targets: Sequence[Target],
+    *,
+    spec: Path = SPEC_PATH,
+    out: Path = OUT,
+    mock: bool = True,
+    replay: bool = True,
 ) -> list[Row]:
     """Generate, build and drive `targets` against `spec`; one row each."""
     shutil.rmtree(out, ignore_errors=True)
@@ -81,13 +90,21 @@ def run_matrix(
     except StepError as error:
         for t in batch:
             rows[t.key].generate = f"failed: {error}"
+    spec_30 = out / "spec-3.0.yaml"  # the rendition of `spec` (a test's variant too), as make generate would
+    if any(t.reads_30_only for t in targets):
+        try:
+            spec_30.write_text(render(convert(spec), spec), encoding="utf-8")
+        except RenditionError as error:
+            for t in targets:
+                if t.reads_30_only:
+                    rows[t.key].generate = f"failed: no OpenAPI 3.0 rendition: {error}"
     for target in targets:
         row = rows[target.key]
         log = out / target.key / "log.txt"
         if not row.generate:
             try:
                 if not target.generator:
-                    target.generate(spec, out / target.key, log)
+                    target.generate(spec_30 if target.reads_30_only else spec, out / target.key, log)
                 client = out / target.key / "client"
                 row.generate = "ok" if client.is_dir() and any(client.iterdir()) else "failed: no output"
             except StepError as error:
@@ -131,4 +148,15 @@ def run_matrix(
                 rows[key].mock = _judged(all_cases, answers, served_only=True)
             except (StepError, ValueError) as error:
                 rows[key].mock = {"(driver)": str(error)}
+    if replay and drivers:
+        replay_file = out / "cases-replay.json"
+        replay_file.write_text(json.dumps(replay_input(spec), indent=2, ensure_ascii=False), encoding="utf-8")
+        with replaying(all_cases, spec) as replay_url:
+            for key, argv in drivers.items():
+                log = out / key / "log.txt"
+                try:
+                    answers = _drive(argv, replay_file, replay_url, log)
+                    rows[key].replay = _judged(all_cases, answers, served_only=False)
+                except (StepError, ValueError) as error:
+                    rows[key].replay = {"(driver)": str(error)}
     return [rows[t.key] for t in targets]

@@ -39,10 +39,13 @@ def render(rows: Sequence[Row], spec: Path) -> str:
         f"Spec: `{spec.name}`. Written by `make interop` (src/hidream_contract/interop). Each client is",
         "generated into build/interop/<target>/, built where its toolchain is here, and its driver",
         "(sdk_consumers/interop/<target>/) decodes every response example the spec declares, offline",
-        "and through the Prism mock. A 2xx rejection is also decoded with `result` null and `{}`.",
+        "and through the Prism mock. A 2xx rejection is also decoded with `result` null and `{}`, and",
+        "every example with a harmless extra field; the replay server answers every case, so the",
+        "client reads each through its own HTTP path.",
         "",
-        "| target | tool | version | generate | build | decode offline | decode via Prism mock |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| target | tool | version | generate | build | decode offline | decode via Prism mock"
+        " | every case via the replay server |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         target = row.target
@@ -58,6 +61,7 @@ def render(rows: Sequence[Row], spec: Path) -> str:
             row.build,
             _decoded(row.offline, skipped),
             _decoded(row.mock, skipped),
+            _decoded(row.replay, skipped),
         ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     toolchains = {

@@ -33,6 +33,11 @@ DEBIAN_GUZZLE = Path("/usr/share/php/GuzzleHttp/autoload.php")
 php-guzzlehttp-guzzle php-mbstring php-curl): Packagist is not reachable, and the client needs nothing
 else but its own PSR-4 folder."""
 MAVEN = ["mvn", "-B", "-q", "--no-transfer-progress"]
+OAPI_CODEGEN_VERSION = "2.8.2"
+"""oapi-codegen, Go's most used generator, run as `go run <module>@v<version>` from the Go module proxy (the
+module's hash checked against the Go checksum database, as go always does)."""
+OAPI_CODEGEN = f"github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@v{OAPI_CODEGEN_VERSION}"
+GO_ENV = {"GOTOOLCHAIN": "local", "GOWORK": "off"}
 
 
 class StepError(RuntimeError):
@@ -87,6 +92,7 @@ class Target:
     properties: dict[str, str] = field(default_factory=dict)
     generate_only: str = ""  # why there is no driver
     needs: tuple[str, ...] = ()  # commands the build needs on PATH beyond `make install`
+    reads_30_only: bool = False  # generated from the spec's 3.0 rendition (hidream_contract.openapi30)
 
     @property
     def local(self) -> bool:
@@ -101,6 +107,8 @@ class Target:
             "datamodel-code-generator": lambda: python_version("datamodel-code-generator"),
             "openapi-typescript": lambda: npm_version("openapi-typescript"),
             "@hey-api/openapi-ts": lambda: npm_version("@hey-api/openapi-ts"),
+            "openapi-typescript-codegen": lambda: npm_version("openapi-typescript-codegen"),
+            "oapi-codegen": lambda: OAPI_CODEGEN_VERSION,
         }[self.tool]()
 
     def missing_toolchain(self) -> str:
@@ -161,6 +169,25 @@ class Target:
             run([NODE_BIN / "openapi-typescript", spec, "--output", client / "schema.ts"], cwd=out, log=log)
         elif self.tool == "@hey-api/openapi-ts":
             run([NODE_BIN / "openapi-ts", "--input", spec, "--output", client], cwd=out, log=log)
+        elif self.tool == "openapi-typescript-codegen":
+            # Its bin is `openapi`, a name @redocly/cli's bin takes too (which one node_modules/.bin links
+            # depends on the install order): the package's own file, by path.
+            cli = ROOT / "node_modules" / "openapi-typescript-codegen" / "bin" / "index.js"
+            run(
+                ["node", cli, "--input", spec, "--output", client, "--client", "fetch"],
+                cwd=out,
+                log=log,
+            )
+        elif self.tool == "oapi-codegen":
+            client.mkdir(parents=True, exist_ok=True)
+            config = DRIVERS / self.key / "oapi-codegen.yaml"
+            output = client / "client.gen.go"
+            run(
+                ["go", "run", OAPI_CODEGEN, "-config", config, "-o", output, spec],
+                cwd=out,
+                log=log,
+                env=GO_ENV,
+            )
         else:  # pragma: no cover - a new tool needs its branch here
             raise StepError(f"no generate step for {self.tool}")
 
@@ -181,6 +208,18 @@ class Target:
                 (out / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
             run([NODE_BIN / "tsc", "-p", out / "tsconfig.json", "--outDir", out / "js"], cwd=out, log=log)
             return ["node", str(out / "js" / "driver" / "driver.js")]
+        if self.language == "go" and self.tool == "oapi-codegen":
+            # The client is a package of the driver's module, whose go.mod and go.sum pin the one module
+            # the generated code imports (github.com/oapi-codegen/runtime) and what that needs.
+            work = out / "driver"
+            shutil.rmtree(work, ignore_errors=True)
+            (work / "client").mkdir(parents=True)
+            for name in ("main.go", "go.mod", "go.sum"):
+                shutil.copy(driver / name, work / name)
+            shutil.copy(out / "client" / "client.gen.go", work / "client" / "client.gen.go")
+            env = {**GO_ENV, "GOFLAGS": "-mod=readonly"}
+            run(["go", "build", "-o", out / "driver-bin", "."], cwd=work, log=log, env=env)
+            return [str(out / "driver-bin")]
         if self.language == "go":
             work = out / "driver"
             shutil.rmtree(work, ignore_errors=True)
@@ -296,7 +335,17 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "og-typescript-axios", OG, "node", generator="typescript-axios", properties={"supportsES6": "true"}
     ),
-    Target("og-go", OG, "go", generator="go", properties=GO_MODULE, needs=("go",)),
+    # disallowAdditionalPropertiesIfNotPresent=false: by default the go client refuses an answer with
+    # a field the spec does not name (`json: unknown field "trace_id"`), which the spec allows
+    # (docs/interop.md).
+    Target(
+        "og-go",
+        OG,
+        "go",
+        generator="go",
+        properties={**GO_MODULE, "disallowAdditionalPropertiesIfNotPresent": "false"},
+        needs=("go",),
+    ),
     Target(
         "og-java",
         OG,
@@ -328,6 +377,9 @@ TARGETS: tuple[Target, ...] = (
     Target("datamodel-code-generator", "datamodel-code-generator", "python"),
     Target("openapi-typescript", "openapi-typescript", "node"),
     Target("hey-api-openapi-ts", "@hey-api/openapi-ts", "node"),
+    # Generators that read only OpenAPI 3.0: they are given the spec's 3.0 rendition.
+    Target("oapi-codegen", "oapi-codegen", "go", needs=("go",), reads_30_only=True),
+    Target("openapi-typescript-codegen", "openapi-typescript-codegen", "node", reads_30_only=True),
 )
 
 

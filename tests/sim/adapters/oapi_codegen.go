@@ -1,0 +1,271 @@
+// The conformance adapter of the Go client oapi-codegen makes from the spec's OpenAPI 3.0 rendition (the
+// interop row `oapi-codegen`; src/hidream_contract/interop/conformance.py generates the client, builds
+// this file beside it and runs it once per catalog case). Protocol: hidream_sim.conformance, protocol 2
+// (the request as JSON on stdin, the observation as the last line of stdout; docs/sdk-authors.md).
+//
+// It uses what the generated client offers and nothing more, plus the glue every user of it writes: a
+// poll loop with the provider's status rule (0/2 and -5..-1 transient, 1 done, 3 failed, 4 refused,
+// anything else stops), a download with net/http (no token, bounded by max_download_bytes) and the
+// error kinds of protocol 2 (from the HTTP status or the envelope). The generated client has no
+// retries, no Retry-After, no deadline of its own (an http.Client timeout per request is what Go
+// offers), no local validation and no redaction: the table shows that honestly. og_go.go is the same
+// glue around openapi-generator's go client.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	client "interopdriver/client"
+)
+
+type request struct {
+	Action      string  `json:"action"`
+	BaseURL     string  `json:"base_url"`
+	Token       string  `json:"token"`
+	Image       string  `json:"image"`
+	UpsaleRatio int     `json:"upsale_ratio"`
+	NotifyURL   *string `json:"notify_url"`
+	OutputPath  string  `json:"output_path"`
+	SDK         struct {
+		RequestTimeoutS  *float64 `json:"request_timeout_s"`
+		DeadlineS        *float64 `json:"deadline_s"`
+		WaitTimeoutS     *float64 `json:"wait_timeout_s"`
+		PollIntervalS    *float64 `json:"poll_interval_s"`
+		MaxDownloadBytes *int64   `json:"max_download_bytes"`
+	} `json:"sdk"`
+}
+
+func run(r request) (string, error) {
+	httpClient := httpClientFor(r)
+	api, err := client.NewClientWithResponses(r.BaseURL, client.WithHTTPClient(httpClient),
+		client.WithRequestEditorFn(func(ctx context.Context, req *http.Request) error {
+			req.Header.Set("Authorization", "Bearer "+r.Token)
+			return nil
+		}))
+	if err != nil {
+		return "", err
+	}
+	ctx := context.Background()
+	body := client.UpscaleRequest{Image: r.Image, UpsaleRatio: client.UpscaleRequestUpsaleRatio(r.UpsaleRatio), NotifyUrl: r.NotifyURL}
+	submitted, err := api.SubmitUpscaleTaskWithResponse(ctx, &client.SubmitUpscaleTaskParams{}, body)
+	if err != nil {
+		return "", err
+	}
+	surfaced = append(surfaced, string(submitted.Body))
+	if submitted.StatusCode() != http.StatusOK || submitted.JSON200 == nil {
+		return "", fail(statusKind(submitted.StatusCode()), "the submit: HTTP %d", submitted.StatusCode())
+	}
+	if submitted.JSON200.Code != 0 {
+		return "", rejected("the submit", submitted.JSON200.Code, submitted.JSON200.Message)
+	}
+	task := submitted.JSON200.Result
+	if task == nil || task.TaskId == nil || *task.TaskId == "" {
+		return "", fail("malformed_response", "code 0 without result.task_id")
+	}
+	taskID := *task.TaskId
+	if r.Action == "submit" || r.Action == "submit_with_callback" {
+		return "submitted", nil
+	}
+	started := time.Now()
+	for {
+		read, err := api.GetUpscaleTaskResultWithResponse(ctx, &client.GetUpscaleTaskResultParams{TaskId: taskID})
+		if err != nil {
+			return "", err
+		}
+		surfaced = append(surfaced, string(read.Body))
+		if read.StatusCode() != http.StatusOK || read.JSON200 == nil {
+			return "", fail(statusKind(read.StatusCode()), "the result read: HTTP %d", read.StatusCode())
+		}
+		if read.JSON200.Code != 0 {
+			return "", rejected("the result read", read.JSON200.Code, read.JSON200.Message)
+		}
+		if read.JSON200.Result == nil || read.JSON200.Result.SubTaskResults == nil {
+			return "", fail("malformed_response", "the result read: no sub_task_results")
+		}
+		subs := *read.JSON200.Result.SubTaskResults
+		statuses := make([]int, len(subs))
+		for i, sub := range subs {
+			statuses[i] = sub.TaskStatus
+		}
+		outcome, err := settle(taskID, statuses, seconds(r.SDK.WaitTimeoutS, 300), started)
+		if err != nil || outcome == "failed" || outcome == "refused" || outcome == "timeout" {
+			return outcome, err
+		}
+		if outcome == "succeeded" {
+			if r.Action == "submit_wait_download" {
+				if subs[0].Image == nil {
+					return "", fail("malformed_response", "image: not a URL")
+				}
+				if err := download(httpClient, *subs[0].Image, r); err != nil {
+					return "", err
+				}
+			}
+			return outcome, nil
+		}
+		time.Sleep(seconds(r.SDK.PollIntervalS, 0.05))
+	}
+}
+
+var surfaced = []string{}
+
+// glue is an error the adapter's glue raises itself, with its protocol-2 kind.
+type glue struct{ kind, message string }
+
+func (g *glue) Error() string { return g.message }
+
+func fail(kind, format string, args ...interface{}) error {
+	return &glue{kind, fmt.Sprintf(format, args...)}
+}
+
+func statusKind(status int) string {
+	switch {
+	case status == 401 || status == 403:
+		return "auth"
+	case status == 429:
+		return "rate_limited"
+	case status >= 500:
+		return "server"
+	case status >= 300 && status < 400:
+		return "redirect"
+	case status >= 400:
+		return "rejected"
+	}
+	return "malformed_response"
+}
+
+// kindOf is the protocol-2 kind of what the generated client (or the glue) returned.
+func kindOf(err error) string {
+	var g *glue
+	var timeout interface{ Timeout() bool }
+	var syntax *json.SyntaxError
+	var typed *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &g):
+		return g.kind
+	case errors.As(err, &timeout) && timeout.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &syntax), errors.As(err, &typed):
+		return "malformed_response"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection"
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return "connection"
+	}
+	return "other"
+}
+
+func rejected(what string, code int, message string) error {
+	if code == 401 {
+		return fail("auth", "%s rejected: code %d: %s", what, code, message)
+	}
+	return fail("rejected", "%s rejected: code %d: %s", what, code, message)
+}
+
+func surface(value interface{}) {
+	if text, err := json.Marshal(value); err == nil {
+		surfaced = append(surfaced, string(text))
+	}
+}
+
+func download(httpClient *http.Client, url string, r request) error {
+	answer, err := httpClient.Get(url) // no token: the image is on another host; redirects followed
+	if err != nil {
+		return err
+	}
+	defer answer.Body.Close()
+	if answer.StatusCode != http.StatusOK {
+		return fail("download", "image: HTTP %d", answer.StatusCode)
+	}
+	data, err := io.ReadAll(answer.Body)
+	if err != nil {
+		return err
+	}
+	if r.SDK.MaxDownloadBytes != nil && int64(len(data)) > *r.SDK.MaxDownloadBytes {
+		return fail("download", "image: more than %d bytes", *r.SDK.MaxDownloadBytes)
+	}
+	return os.WriteFile(r.OutputPath, data, 0o644)
+}
+
+// settle reads the sub-tasks' statuses as the provider's rule says: an outcome, or "" to poll on.
+func settle(taskID string, statuses []int, wait time.Duration, started time.Time) (string, error) {
+	done, unknown := len(statuses) > 0, len(statuses) > 0
+	for _, status := range statuses {
+		switch status {
+		case 4:
+			surfaced = append(surfaced, "task "+taskID+" refused by the safety review")
+			return "refused", nil
+		case 3:
+			surfaced = append(surfaced, "task "+taskID+" failed")
+			return "failed", nil
+		}
+		done = done && status == 1
+		unknown = unknown && status != 1 && !transient(status)
+	}
+	if done {
+		return "succeeded", nil
+	}
+	if unknown {
+		return "", fail("other", "task %s: unknown final status %v", taskID, statuses)
+	}
+	if time.Since(started) > wait {
+		surfaced = append(surfaced, "task "+taskID+": not final in time")
+		return "timeout", nil
+	}
+	return "", nil
+}
+
+func seconds(value *float64, otherwise float64) time.Duration {
+	if value == nil {
+		return time.Duration(otherwise * float64(time.Second))
+	}
+	return time.Duration(*value * float64(time.Second))
+}
+
+func transient(status int) bool {
+	return status == 0 || status == 2 || (status >= -5 && status <= -1)
+}
+
+func httpClientFor(r request) *http.Client {
+	httpClient := &http.Client{}
+	for _, limit := range []*float64{r.SDK.RequestTimeoutS, r.SDK.DeadlineS} {
+		if limit != nil && (httpClient.Timeout == 0 || seconds(limit, 0) < httpClient.Timeout) {
+			httpClient.Timeout = seconds(limit, 0)
+		}
+	}
+	return httpClient
+}
+
+func main() {
+	started := time.Now()
+	raw, _ := io.ReadAll(os.Stdin)
+	var r request
+	outcome, errorKind, errorType := "error", interface{}(nil), interface{}(nil)
+	err := json.Unmarshal(raw, &r)
+	if err == nil {
+		outcome, err = run(r)
+	}
+	if err != nil {
+		surfaced = append(surfaced, err.Error())
+		kind := kindOf(err)
+		errorKind, errorType = kind, fmt.Sprintf("%T", err)
+		outcome = "error"
+		if kind == "timeout" {
+			outcome = "timeout"
+		}
+	}
+	observation, _ := json.Marshal(map[string]interface{}{
+		"outcome": outcome, "error_kind": errorKind, "error_type": errorType, "surfaced": surfaced,
+		"seconds": time.Since(started).Seconds(),
+	})
+	fmt.Println(string(observation))
+}

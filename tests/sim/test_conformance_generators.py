@@ -1,0 +1,54 @@
+"""Generated clients through the catalog, each driven by its adapter in tests/sim/adapters/ and built as
+`python -m hidream_contract.interop.conformance` builds it: every client's lifecycle must pass, and the
+fault rows show what a bare generated client lacks (no retries of a 429 on a submit: it is final).
+(typescript-fetch has its own: test_conformance_typescript.py.)"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hidream_contract.interop.conformance import BUILDERS, build, table
+from hidream_sim import conformance
+
+pytestmark = pytest.mark.slow
+KEYS = [key for key in BUILDERS if key != "og-typescript-fetch"]
+
+
+@pytest.fixture(scope="module", params=KEYS)
+def adapter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> conformance.Adapter:
+    if request.param in ("og-go", "oapi-codegen") and shutil.which("go") is None:
+        pytest.skip("the Go clients need go")
+    if request.param.startswith("og-") and shutil.which("java") is None:
+        pytest.skip("openapi-generator needs Java")
+    return conformance.command_adapter(build(request.param, tmp_path_factory.mktemp("adapters")))
+
+
+def test_the_generated_client_passes_the_lifecycle(adapter: conformance.Adapter) -> None:
+    rows = conformance.run(adapter, conformance.cases("lifecycle"))
+    assert len(rows) >= 8
+    failed = {row.case_id: row.problems for row in rows if not row.passed}
+    assert failed == {}
+
+
+def test_the_table_shows_what_the_generated_client_lacks(adapter: conformance.Adapter) -> None:
+    rows = conformance.run(adapter, conformance.cases(ids=["rate-limit-on-submit"]))
+    (row,) = rows
+    assert "the POST answered 429 was never retried" in row.problems
+
+
+def test_the_generator_table_has_a_column_per_client_and_the_totals(tmp_path: Path) -> None:
+    passed = conformance.Row("a", "lifecycle", "faithful", "rule")
+    failed = conformance.Row("b", "faults", "x", "rule", problems=["never retried"])
+    text = table({"one": [passed, failed], "two": [passed]})
+    assert "| case | one | two |" in text
+    assert "| a | pass | pass |" in text
+    assert "| b | FAIL | — |" in text
+    assert "| **passed** | 1/2 | 1/1 |" in text
+
+
+def test_an_unknown_generator_is_named() -> None:
+    with pytest.raises(ValueError, match="no conformance adapter for 'og-csharp'"):
+        build("og-csharp")
