@@ -18,6 +18,7 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import FlakyFailure
 from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
@@ -67,6 +68,20 @@ class Sample:
 
 
 def _draw(operation: Any, count: int, seed: int) -> list[Any]:
+    # CPython 3.11 keeps one AST recursion counter for every thread (python/cpython#106905): Hypothesis
+    # parses lambdas' source while it draws, and a thread of the same process importing a module from
+    # source at that moment (a server thread of another test, under xdist) makes the parse fail with a
+    # SystemError, which Hypothesis reports as FlakyFailure. The draw is seeded, so a second try draws
+    # the same samples; any other failure is raised as it is.
+    try:
+        return _draw_once(operation, count, seed)
+    except (SystemError, FlakyFailure) as error:
+        if isinstance(error, FlakyFailure) and not error.subgroup(SystemError):
+            raise
+        return _draw_once(operation, count, seed)
+
+
+def _draw_once(operation: Any, count: int, seed: int) -> list[Any]:
     drawn: list[Any] = []
 
     @hypothesis_seed(seed)
