@@ -99,7 +99,7 @@ def removed_403(spec: Spec) -> None:
 def narrowed_language(spec: Spec) -> None:
     # The header's values are a component schema (shared by every operation with the header).
     spec["components"]["schemas"]["AcceptLanguage"]["enum"] = ["en"]
-    spec["components"]["parameters"]["AcceptLanguage"]["schema"]["default"] = "en"
+    spec["components"]["parameters"]["XAcceptLanguage"]["schema"]["default"] = "en"
 
 
 def new_success_status(spec: Spec) -> None:
