@@ -5,7 +5,7 @@ and envelope; `result.sub_task_results[]` with `sub_task_id`, `task_status` and,
 `image`. A task moves through queued (0) and in progress (2) to final: succeeded (1) with an `image`
 URL the simulator serves itself (`GET /files/<sub_task_id>.png`: a real PNG of the input's size times
 `upsale_ratio`, no token asked, like a public storage host), generation failed (3) when the submitted
-image's name contains "fail" (or the scenario `task-fails`), refused by the safety review (4) when it
+image URL's name contains "fail" (or the scenario `task-fails`), refused by the safety review (4) when it
 contains "unsafe" (or `task-refused`). With `task_seconds` None (the default) a task moves one step per
 read (the first read answers 0, the second 2, every later one final): instant, and deterministic for
 tests; with `task_seconds` S it is queued for the first S/2 seconds, in progress until S, then final.
@@ -102,7 +102,9 @@ class TaskBook:
         self, task_id: str, sub_task_ids: list[str], body: dict[str, Any], scenario: str = "faithful"
     ) -> Task:
         image = str(body.get("image", ""))
-        lowered = image.lower()
+        # Only a URL has a name; base64 text holds "fail" or "unsafe" by chance (about one random
+        # 4 KiB image in two hundred did, and a benchmark's task failed).
+        lowered = image.lower() if image.startswith(("http://", "https://")) else ""
         outcome = OUTCOMES.get(scenario, 4 if "unsafe" in lowered else 3 if "fail" in lowered else 1)
         ratio = body.get("upsale_ratio")
         ratio = ratio if isinstance(ratio, int) and not isinstance(ratio, bool) and 0 < ratio <= 16 else 2

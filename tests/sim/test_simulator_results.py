@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,11 +10,16 @@ import pytest
 import requests
 
 from hidream_sim import MODES, OPERATION_PATH, RESULTS_SUFFIX, StandIn, running_standin
-from hidream_sim.png import png_size
+from hidream_sim.png import png, png_size
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 IMAGE = "https://storage.example.test/photo.png"
+# A PNG whose base64 text spells "fail" (three bytes after IEND, aligned to a whole base64 group):
+# only a URL has a name, so this image succeeds (random images held these words by chance).
+_PNG = png(4, 4)
+_PNG += b"\0" * (-len(_PNG) % 3) + base64.b64decode("fail")
+BASE64_SAYING_FAIL = base64.b64encode(_PNG).decode()
 TIMEOUT = 5.0
 
 
@@ -49,7 +55,8 @@ def statuses(response: requests.Response) -> list[Any]:
 
 
 @pytest.mark.parametrize(
-    ("image", "final"), [(IMAGE, 1), ("https://x.test/fail.png", 3), ("https://x.test/unsafe.png", 4)]
+    ("image", "final"),
+    [(IMAGE, 1), ("https://x.test/fail.png", 3), ("https://x.test/unsafe.png", 4), (BASE64_SAYING_FAIL, 1)],
 )
 def test_a_task_moves_one_step_per_read(faithful: StandIn, image: str, final: int) -> None:
     task = submit(faithful, image)
