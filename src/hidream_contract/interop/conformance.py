@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hidream_contract.interop.matrix import select
-from hidream_contract.interop.targets import DRIVERS, GO_ENV, generate_batch, run
+from hidream_contract.interop.targets import DRIVERS, GO_ENV, NODE_BIN, generate_batch, run
 from hidream_contract.openapi30 import RENDITION_PATH
-from hidream_contract.project import BUILD, REPORTS, SCRIPTS, TESTS
+from hidream_contract.project import BUILD, REPORTS, ROOT, SCRIPTS, TESTS
 from hidream_contract.spec import SPEC_PATH
 from hidream_sim import conformance
 
@@ -89,10 +89,29 @@ def _typescript_fetch(out: Path) -> list[str]:
     return ["node", str(out / "conformance" / "js" / "conformance" / "adapter.js")]
 
 
+def _typescript_axios(out: Path) -> list[str]:
+    client = _openapi_generator("og-typescript-axios", out)
+    work = client.parent / "adapter"
+    work.mkdir()
+    shutil.copy(ADAPTERS / "typescript_axios.ts", work / "adapter.ts")
+    # tsc and node find axios by walking up from the file, as the interop row's driver does.
+    (client.parent / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    flags = ["--strict", "--target", "es2022", "--module", "commonjs", "--moduleResolution", "node10"]
+    flags += ["--lib", "es2022,dom", "--types", "node", "--skipLibCheck"]
+    js = client.parent / "js"
+    run(
+        [NODE_BIN / "tsc", *flags, "--outDir", js, "--rootDir", client.parent, work / "adapter.ts"],
+        cwd=out,
+        log=out / "log.txt",
+    )
+    return ["node", str(js / "adapter" / "adapter.js")]
+
+
 BUILDERS: dict[str, Callable[[Path], list[str]]] = {
     "openapi-python-client": _openapi_python_client,
     "og-python": _og_python,
     "og-typescript-fetch": _typescript_fetch,
+    "og-typescript-axios": _typescript_axios,
     "og-go": _og_go,
     "oapi-codegen": _oapi_codegen,
 }
