@@ -7,8 +7,9 @@ token). What the table shows is what each generator's client does against each s
 
     python -m hidream_contract.interop.conformance [--group G] [--report PATH] [KEY...]
 
-Exit 1 when a client fails a lifecycle case (every generated client must get the plain task right);
-the other rows show what each lacks, and that is the table's point.
+Exit 1 when a client fails a lifecycle case (every generated client must get the plain task right) or
+its build failed; a client whose toolchain this machine lacks (go, java) is named under the table, not
+built. The other rows show what each client lacks, and that is the table's point.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hidream_contract.interop.matrix import select
-from hidream_contract.interop.targets import DRIVERS, GO_ENV, NODE_BIN, generate_batch, run
+from hidream_contract.interop.targets import DRIVERS, GO_ENV, NODE_BIN, StepError, generate_batch, run
 from hidream_contract.openapi30 import RENDITION_PATH
 from hidream_contract.project import BUILD, REPORTS, ROOT, SCRIPTS, TESTS
 from hidream_contract.spec import SPEC_PATH
@@ -159,8 +160,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"no conformance adapter for {unknown}; there are: {sorted(BUILDERS)}")
     selected = conformance.cases(args.group)
-    results = {key: conformance.run(conformance.command_adapter(build(key)), selected) for key in keys}
+    results: dict[str, list[conformance.Row]] = {}
+    unbuilt: dict[str, str] = {}
+    for key in keys:
+        (target,) = select([key])
+        missing = target.missing_toolchain() or (
+            "" if shutil.which("java") or not target.generator else "java"
+        )
+        if missing:
+            unbuilt[key] = f"not built here: {missing}"
+            continue
+        try:
+            argv = build(key)
+        except StepError as error:
+            unbuilt[key] = f"the build failed (build/interop-conformance/{key}/log.txt): {error}"
+            continue
+        results[key] = conformance.run(conformance.command_adapter(argv), selected)
     text = "# Generated clients through the conformance catalog\n\n" + table(results)
+    text += "".join(f"\n- {key}: {why}" for key, why in unbuilt.items()) + ("\n" if unbuilt else "")
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(text, encoding="utf-8")
     print(text, end="")
@@ -170,7 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     if broken:
         print(f"lifecycle failed for: {', '.join(broken)}", file=sys.stderr)
-    return 1 if broken else 0
+    failed_builds = [key for key, why in unbuilt.items() if not why.startswith("not built here")]
+    return 1 if broken or failed_builds else 0
 
 
 if __name__ == "__main__":
