@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hidream_contract.interop.conformance import BUILDERS, build, table
+from hidream_contract.interop.conformance import BUILDERS, build, main, table
 from hidream_sim import conformance
 
 pytestmark = pytest.mark.slow
@@ -23,6 +23,8 @@ def adapter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         pytest.skip("the Go clients need go")
     if request.param.startswith("og-") and shutil.which("java") is None:
         pytest.skip("openapi-generator needs Java")
+    if request.param == "og-php" and shutil.which("php") is None:
+        pytest.skip("the PHP client needs php (scripts/install --interop)")
     return conformance.command_adapter(build(request.param, tmp_path_factory.mktemp("adapters")))
 
 
@@ -52,3 +54,15 @@ def test_the_generator_table_has_a_column_per_client_and_the_totals(tmp_path: Pa
 def test_an_unknown_generator_is_named() -> None:
     with pytest.raises(ValueError, match="no conformance adapter for 'og-csharp'"):
         build("og-csharp")
+
+
+def test_a_client_whose_toolchain_is_missing_is_named_under_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "php" else real_which(name))
+    report = tmp_path / "table.md"
+    assert main(["og-php", "--group", "lifecycle", "--report", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    assert "- og-php: not built here: php not installed" in text
+    assert "| og-php |" not in text
