@@ -95,14 +95,15 @@ def _typescript_axios(out: Path) -> list[str]:
     work = client.parent / "adapter"
     work.mkdir()
     shutil.copy(ADAPTERS / "typescript_axios.ts", work / "adapter.ts")
-    # tsc and node find axios by walking up from the file, as the interop row's driver does.
+    # tsc and node find axios by walking up from the file, as the interop row's driver does; tsc finds
+    # @types/node (--types) under the folder it runs in: the same node_modules.
     (client.parent / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     flags = ["--strict", "--target", "es2022", "--module", "commonjs", "--moduleResolution", "node10"]
     flags += ["--lib", "es2022,dom", "--types", "node", "--skipLibCheck"]
     js = client.parent / "js"
     run(
         [NODE_BIN / "tsc", *flags, "--outDir", js, "--rootDir", client.parent, work / "adapter.ts"],
-        cwd=out,
+        cwd=client.parent,
         log=out / "log.txt",
     )
     return ["node", str(js / "adapter" / "adapter.js")]
