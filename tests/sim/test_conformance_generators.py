@@ -66,3 +66,12 @@ def test_a_client_whose_toolchain_is_missing_is_named_under_the_table(
     text = report.read_text(encoding="utf-8")
     assert "- og-php: not built here: php not installed" in text
     assert "| og-php |" not in text
+
+
+@pytest.mark.skipif(shutil.which("go") is None or shutil.which("java") is None, reason="needs go and Java")
+def test_og_go_glue_calls_a_deadline_mid_body_a_timeout(tmp_path: Path) -> None:
+    # Its Execute returns the answer's head with the body's read error: the glue must not call that an
+    # unreadable body (malformed_response) because a status came.
+    adapter = conformance.command_adapter(build("og-go", tmp_path))
+    (row,) = conformance.run(adapter, conformance.cases(ids=["dripping-answer"]))
+    assert row.problems == []
