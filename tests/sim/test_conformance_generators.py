@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hidream_contract.interop.conformance import BUILDERS, build, main, table
+from hidream_contract.interop.matrix import select
 from hidream_sim import conformance
 
 pytestmark = pytest.mark.slow
@@ -19,12 +20,12 @@ KEYS = [key for key in BUILDERS if key != "og-typescript-fetch"]
 
 @pytest.fixture(scope="module", params=KEYS)
 def adapter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> conformance.Adapter:
-    if request.param in ("og-go", "oapi-codegen") and shutil.which("go") is None:
-        pytest.skip("the Go clients need go")
-    if request.param.startswith("og-") and shutil.which("java") is None:
+    (target,) = select([request.param])
+    missing = target.missing_toolchain()  # go, javac and mvn, php with Guzzle: scripts/install --interop
+    if missing:
+        pytest.skip(f"{request.param}: {missing}")
+    if target.generator and shutil.which("java") is None:
         pytest.skip("openapi-generator needs Java")
-    if request.param == "og-php" and shutil.which("php") is None:
-        pytest.skip("the PHP client needs php (scripts/install --interop)")
     return conformance.command_adapter(build(request.param, tmp_path_factory.mktemp("adapters")))
 
 

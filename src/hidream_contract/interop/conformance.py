@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hidream_contract.interop.matrix import select
-from hidream_contract.interop.targets import DRIVERS, GO_ENV, NODE_BIN, StepError, generate_batch, run
+from hidream_contract.interop.targets import DRIVERS, GO_ENV, MAVEN, NODE_BIN, StepError, generate_batch, run
 from hidream_contract.openapi30 import RENDITION_PATH
 from hidream_contract.project import BUILD, REPORTS, ROOT, SCRIPTS, TESTS
 from hidream_contract.spec import SPEC_PATH
@@ -115,6 +115,21 @@ def _og_php(out: Path) -> list[str]:
     return ["php", str(ADAPTERS / "og_php.php"), str(client)]
 
 
+def _og_java(out: Path) -> list[str]:
+    client = _openapi_generator("og-java", out)
+    log = out / "log.txt"
+    # The interop row's libraries (its pom.xml: the versions the generated pom names, Maven Central).
+    jars = out / "jars"
+    pom = DRIVERS / "og-java" / "pom.xml"
+    run([*MAVEN, "-f", pom, "dependency:copy-dependencies", f"-DoutputDirectory={jars}"], cwd=out, log=log)
+    classpath = os.pathsep.join(sorted(str(jar) for jar in jars.glob("*.jar")))
+    sources = sorted(str(path) for path in (client / "src" / "main" / "java").rglob("*.java"))
+    classes = out / "classes"
+    javac = ["javac", "-nowarn", "-encoding", "UTF-8", "-cp", classpath, "-d", classes]
+    run([*javac, *sources, ADAPTERS / "og_java.java"], cwd=out, log=log)
+    return ["java", "-cp", os.pathsep.join([str(classes), classpath]), "Adapter"]
+
+
 BUILDERS: dict[str, Callable[[Path], list[str]]] = {
     "openapi-python-client": _openapi_python_client,
     "og-python": _og_python,
@@ -123,6 +138,7 @@ BUILDERS: dict[str, Callable[[Path], list[str]]] = {
     "og-go": _og_go,
     "oapi-codegen": _oapi_codegen,
     "og-php": _og_php,
+    "og-java": _og_java,
 }
 """The interop rows that have a conformance adapter, with how each is built; the others have none yet."""
 
