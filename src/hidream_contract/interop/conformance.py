@@ -130,6 +130,25 @@ def _og_java(out: Path) -> list[str]:
     return ["java", "-cp", os.pathsep.join([str(classes), classpath]), "Adapter"]
 
 
+def _og_kotlin(out: Path) -> list[str]:
+    client = _openapi_generator("og-kotlin", out)
+    work = out / "adapter"
+    work.mkdir()
+    shutil.copy(ADAPTERS / "og_kotlin.kt", work / "og_kotlin.kt")
+    # As the interop row: Maven compiles the client's sources and the adapter with the kotlin-maven-plugin
+    # and the libraries the generated build.gradle names (its pom.xml; Gradle is not reachable).
+    properties = [f"-Dout.dir={out}", f"-Dclient.dir={client}", f"-Ddriver.dir={work}"]
+    pom = DRIVERS / "og-kotlin" / "pom.xml"
+    run(
+        [*MAVEN, "-f", pom, *properties, "package", "dependency:copy-dependencies"],
+        cwd=out,
+        log=out / "log.txt",
+    )
+    target = out / "target"
+    jars = sorted(str(jar) for jar in (target / "jars").glob("*.jar"))
+    return ["java", "-cp", os.pathsep.join([str(target / "classes"), *jars]), "Og_kotlinKt"]
+
+
 BUILDERS: dict[str, Callable[[Path], list[str]]] = {
     "openapi-python-client": _openapi_python_client,
     "og-python": _og_python,
@@ -139,6 +158,7 @@ BUILDERS: dict[str, Callable[[Path], list[str]]] = {
     "oapi-codegen": _oapi_codegen,
     "og-php": _og_php,
     "og-java": _og_java,
+    "og-kotlin": _og_kotlin,
 }
 """The interop rows that have a conformance adapter, with how each is built; the others have none yet."""
 
