@@ -22,7 +22,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hidream_contract.interop.matrix import select
-from hidream_contract.interop.targets import DRIVERS, GO_ENV, MAVEN, NODE_BIN, StepError, generate_batch, run
+from hidream_contract.interop.targets import (
+    CACHE,
+    DRIVERS,
+    GO_ENV,
+    MAVEN,
+    NODE_BIN,
+    StepError,
+    _lock_with_client_version,
+    generate_batch,
+    run,
+)
 from hidream_contract.openapi30 import RENDITION_PATH
 from hidream_contract.project import BUILD, REPORTS, ROOT, SCRIPTS, TESTS
 from hidream_contract.spec import SPEC_PATH
@@ -149,6 +159,25 @@ def _og_kotlin(out: Path) -> list[str]:
     return ["java", "-cp", os.pathsep.join([str(target / "classes"), *jars]), "Og_kotlinKt"]
 
 
+def _og_rust(out: Path) -> list[str]:
+    client = _openapi_generator("og-rust", out)
+    row = DRIVERS / "og-rust"
+    work = client.parent / "adapter"
+    (work / "src").mkdir(parents=True)
+    # The interop row's crate (its Cargo.toml and Cargo.lock, --locked, crates.io) with this main.rs; the
+    # target folder is the row's, kept between runs, so reqwest and tokio are compiled once.
+    shutil.copy(row / "Cargo.toml", work / "Cargo.toml")
+    lock = _lock_with_client_version(row / "Cargo.lock", client / "Cargo.toml")
+    (work / "Cargo.lock").write_text(lock, encoding="utf-8")
+    shutil.copy(ADAPTERS / "og_rust.rs", work / "src" / "main.rs")
+    target = CACHE / "cargo-target"
+    env = {"CARGO_TARGET_DIR": str(target)}
+    run(["cargo", "build", "--locked", "--quiet"], cwd=work, log=out / "log.txt", env=env)
+    # The binary is the row's name (interop-driver): copied out before the row builds its own.
+    shutil.copy(target / "debug" / "interop-driver", out / "adapter-bin")
+    return [str(out / "adapter-bin")]
+
+
 BUILDERS: dict[str, Callable[[Path], list[str]]] = {
     "openapi-python-client": _openapi_python_client,
     "og-python": _og_python,
@@ -159,6 +188,7 @@ BUILDERS: dict[str, Callable[[Path], list[str]]] = {
     "og-php": _og_php,
     "og-java": _og_java,
     "og-kotlin": _og_kotlin,
+    "og-rust": _og_rust,
 }
 """The interop rows that have a conformance adapter, with how each is built; the others have none yet."""
 
