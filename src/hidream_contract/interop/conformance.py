@@ -135,7 +135,7 @@ def _og_java(out: Path) -> list[str]:
     classpath = os.pathsep.join(sorted(str(jar) for jar in jars.glob("*.jar")))
     sources = sorted(str(path) for path in (client / "src" / "main" / "java").rglob("*.java"))
     classes = out / "classes"
-    javac = ["javac", "-nowarn", "-encoding", "UTF-8", "-cp", classpath, "-d", classes]
+    javac: list[str | Path] = ["javac", "-nowarn", "-encoding", "UTF-8", "-cp", classpath, "-d", classes]
     run([*javac, *sources, ADAPTERS / "og_java.java"], cwd=out, log=log)
     return ["java", "-cp", os.pathsep.join([str(classes), classpath]), "Adapter"]
 
