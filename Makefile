@@ -66,7 +66,7 @@ bench: install ## Benchmarks: the client and the contract run against their base
 sim: install ## Serve the HiDream simulator until Ctrl-C (prints its base URL); ARGS="--scenario NAME ..."
 	@scripts/sim $(ARGS)
 
-conformance: install ## Our client (and the typescript-fetch client) through the conformance catalog: the tables
+conformance: install ## Our client, typescript-fetch and every generated client with an adapter through the conformance catalog: the tables
 	@scripts/conformance
 
 workflow: install ## Lint the Arazzo workflow (workflows/) and run it with Redocly respect against the simulator

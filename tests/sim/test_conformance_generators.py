@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hidream_contract.interop.conformance import BUILDERS, build, table
+from hidream_contract.interop.conformance import BUILDERS, build, main, table
+from hidream_contract.interop.matrix import select
 from hidream_sim import conformance
 
 pytestmark = pytest.mark.slow
@@ -19,9 +20,11 @@ KEYS = [key for key in BUILDERS if key != "og-typescript-fetch"]
 
 @pytest.fixture(scope="module", params=KEYS)
 def adapter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> conformance.Adapter:
-    if request.param in ("og-go", "oapi-codegen") and shutil.which("go") is None:
-        pytest.skip("the Go clients need go")
-    if request.param.startswith("og-") and shutil.which("java") is None:
+    (target,) = select([request.param])
+    missing = target.missing_toolchain()  # go, javac and mvn, php with Guzzle: scripts/install --interop
+    if missing:
+        pytest.skip(f"{request.param}: {missing}")
+    if target.generator and shutil.which("java") is None:
         pytest.skip("openapi-generator needs Java")
     return conformance.command_adapter(build(request.param, tmp_path_factory.mktemp("adapters")))
 
@@ -52,3 +55,24 @@ def test_the_generator_table_has_a_column_per_client_and_the_totals(tmp_path: Pa
 def test_an_unknown_generator_is_named() -> None:
     with pytest.raises(ValueError, match="no conformance adapter for 'og-csharp'"):
         build("og-csharp")
+
+
+def test_a_client_whose_toolchain_is_missing_is_named_under_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "php" else real_which(name))
+    report = tmp_path / "table.md"
+    assert main(["og-php", "--group", "lifecycle", "--report", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    assert "- og-php: not built here: php not installed" in text
+    assert "| og-php |" not in text
+
+
+@pytest.mark.skipif(shutil.which("go") is None or shutil.which("java") is None, reason="needs go and Java")
+def test_og_go_glue_calls_a_deadline_mid_body_a_timeout(tmp_path: Path) -> None:
+    # Its Execute returns the answer's head with the body's read error: the glue must not call that an
+    # unreadable body (malformed_response) because a status came.
+    adapter = conformance.command_adapter(build("og-go", tmp_path))
+    (row,) = conformance.run(adapter, conformance.cases(ids=["dripping-answer"]))
+    assert row.problems == []

@@ -40,9 +40,15 @@ type request struct {
 }
 
 // answered turns the generated client's error into the glue's, by the HTTP status when there was one.
+// The generated Execute returns the *http.Response with the error also when reading the body failed (a
+// timeout mid-body, a cut connection): the status line came, the body did not. Such an error is the
+// transport's (timeout, connection), not an unreadable body, so it is kept as it is.
 func answered(what string, answer *http.Response, err error) error {
 	if answer == nil {
 		return err // no answer: a connection or timeout error
+	}
+	if kind := kindOf(err); kind == "timeout" || kind == "connection" {
+		return err
 	}
 	if answer.StatusCode == http.StatusOK {
 		return fail("malformed_response", "%s: a body the generated models could not read: %v", what, err)

@@ -161,6 +161,10 @@ def kind_of(error: Exception) -> str:
         return status_kind(status)
     if isinstance(error, httpx.TransportError) or "connection" in name or "maxretry" in name:
         return "connection"
+    if type(error).__module__.startswith("urllib3."):
+        # openapi-generator python lets urllib3's own errors through: a connection closed before the
+        # answer is urllib3.exceptions.ProtocolError("Connection aborted.", RemoteDisconnected(...)).
+        return "connection"
     if isinstance(error, (KeyError, TypeError, ValueError, AttributeError)):
         return "malformed_response"  # a body the generated models could not read
     return "other"
