@@ -18,6 +18,7 @@ The rules, one place for `download`, `hidream-upscale submit/result -o` and `bat
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,16 +81,21 @@ def _kind(mode: int) -> str:
     return "a file"
 
 
-def leads_out(root: Path, target: Path) -> str | None:
+def leads_out(root: Path, target: Path | str) -> str | None:
     """Why `target` would not be written inside `root` once links are resolved (naming the link that
     leads out, if one does), else None. The last part of `target` is not followed: a link there is
-    never written through (see `check_target`)."""
-    if target.name in ("", ".", ".."):
+    never written through (see `check_target`). A `str` target is never made a Path: pathlib interns
+    every name it parses (`sys.intern`), and a batch checks thousands of names it never writes."""
+    if isinstance(target, str):
+        name, parent = os.path.basename(target), Path(os.path.dirname(target))  # noqa: PTH119, PTH120
+    else:
+        name, parent = target.name, target.parent
+    if name in ("", ".", ".."):
         return f"{str(target)!r} is not a file name"
     base = root.resolve()
-    if target.parent.resolve().is_relative_to(base):
+    if parent.resolve().is_relative_to(base):
         return None
-    for folder in (target.parent, *target.parent.parents):
+    for folder in (parent, *parent.parents):
         if folder.is_symlink():
             return (
                 f"{str(target)!r} leads out of {str(root)!r}: {str(folder)!r} is a link to "

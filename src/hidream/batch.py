@@ -400,18 +400,35 @@ def _same_file(one: str | Path | None, other: str | Path) -> bool:
     return one is not None and os.path.abspath(one) == os.path.abspath(other)  # noqa: PTH100 - spellings
 
 
+def _nothing_at(path: str) -> bool:
+    """Whether nothing (no file, link, device or FIFO) is at `path`; an error is left to `check_target`."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def _output_taken(out: Path, base: str, recorded: str | None, overwrite: bool) -> str | None:
     """Why the output name `base` cannot be given to a new task (checked before it is paid for): it
     leads out of OUTDIR through a link, or a file this batch did not write holds one of its names."""
-    why = leads_out(out, out / (base + ".png"))
+    # Names as strings, a Path only for a name something is at: pathlib interns every name it parses,
+    # and four names per input grew the interpreter's table of interned strings with the number of
+    # inputs (make bench's batch memory row).
+    first = os.path.join(out, base + ".png")  # noqa: PTH118 - strings: see above
+    why = leads_out(out, first)
     if why is not None:
         return why
+    if not os.path.isdir(os.path.dirname(first)):  # noqa: PTH112, PTH120 - no file there yet
+        return None
     for suffix in IMAGE_SUFFIXES:
-        target = out / (base + suffix)
-        if not target.parent.is_dir() or _same_file(recorded, target):
+        target = os.path.join(out, base + suffix)  # noqa: PTH118
+        if _same_file(recorded, target) or _nothing_at(target):
             continue
         try:
-            found = check_target(target, overwrite=overwrite, field="output", how="--force")
+            found = check_target(Path(target), overwrite=overwrite, field="output", how="--force")
         except InvalidInputError as error:
             return error.problem
         if found.in_place:
