@@ -364,10 +364,25 @@ def test_list_shows_every_case_without_an_adapter(capsys: pytest.CaptureFixture[
     ]
 
 
+def _a_taken_port_before_a_free_one() -> socket.socket:
+    """A socket bound to a port whose next port was free a moment ago: other tests (other xdist
+    workers) bind ports too, so a port above one of ours is not free by itself."""
+    for _ in range(50):
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", busy.getsockname()[1] + 1))
+            except OSError:
+                busy.close()
+                continue
+        return busy
+    raise AssertionError("no port with a free neighbour in 50 tries")
+
+
 def test_the_simulators_listen_where_told(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--host/--ports: the first free port of the range (a CI that opens only some ports)."""
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
+    with _a_taken_port_before_a_free_one() as busy:
         taken = busy.getsockname()[1]
         seen: list[str] = []
 
