@@ -53,6 +53,7 @@ def _oapi_codegen(out: Path) -> list[str]:
         shutil.copy(DRIVERS / "oapi-codegen" / name, work / name)
     shutil.copy(out / "client" / "client.gen.go", work / "client" / "client.gen.go")
     shutil.copy(ADAPTERS / "oapi_codegen.go", work / "main.go")
+    shutil.copy(ADAPTERS / "go_glue.go", work / "glue.go")  # the glue both Go adapters share
     run(
         ["go", "build", "-o", out / "adapter-bin", "."],
         cwd=work,
@@ -75,6 +76,7 @@ def _og_go(out: Path) -> list[str]:
     work = out / "adapter"
     work.mkdir()
     shutil.copy(ADAPTERS / "og_go.go", work / "main.go")
+    shutil.copy(ADAPTERS / "go_glue.go", work / "glue.go")  # the glue both Go adapters share
     module = target.go_module()
     go_mod = f"module adapter\n\ngo 1.19\n\nrequire {module} v0.0.0\n\nreplace {module} => {client}\n"
     (work / "go.mod").write_text(go_mod, encoding="utf-8")

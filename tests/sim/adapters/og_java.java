@@ -4,7 +4,7 @@
 // `java -cp ... Adapter` once per catalog case. Protocol: hidream_sim.conformance, protocol 2 (the
 // request as JSON on stdin, the observation as the last line of stdout; docs/sdk-authors.md).
 //
-// The glue is og_go.go's (a poll loop with the provider's status rule, a download without the token, the
+// The glue is go_glue.go's (a poll loop with the provider's status rule, a download without the token, the
 // error kinds of protocol 2); only the calls differ. The native client has no auth of its own: the token
 // goes in a request interceptor, as the interop row's driver sends it. Its only timeout is the
 // HttpRequest's (the wait for the answer's head) and the connect timeout: request_timeout_s goes to both,

@@ -4,7 +4,7 @@
 // `java -cp ... Og_kotlinKt` once per catalog case. Protocol: hidream_sim.conformance, protocol 2 (the
 // request as JSON on stdin, the observation as the last line of stdout; docs/sdk-authors.md).
 //
-// The glue is og_go.go's (a poll loop with the provider's status rule, a download without the token, the
+// The glue is go_glue.go's (a poll loop with the provider's status rule, a download without the token, the
 // error kinds of protocol 2); only the calls differ. OkHttp has the three timeouts the protocol names:
 // request_timeout_s is its connect and read (idle) timeouts, deadline_s its callTimeout (the whole call).
 // Its other defaults are kept, as a user keeps them: it follows redirects (a 308 on the POST too). The

@@ -6,7 +6,7 @@
 //
 //   php og_php.php CLIENT_DIR
 //
-// The glue is og_go.go's (a poll loop with the provider's status rule, a download without the token, the
+// The glue is go_glue.go's (a poll loop with the provider's status rule, a download without the token, the
 // error kinds of protocol 2); only the calls differ. The generated API takes the Guzzle client it is
 // given: its `timeout` (the whole request, as Go's http.Client.Timeout) is where request_timeout_s and
 // deadline_s go, the smaller of the two. Guzzle's other defaults are kept, as a user keeps them: it follows
